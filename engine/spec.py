@@ -181,7 +181,14 @@ class GenerationSpec:
 
     def batch_key(self) -> tuple[int, int, int, int, float, str]:
         """Specs with equal keys can share one batched diffusion call."""
-        return (self.model_width, self.model_height, self.model_frames, self.steps, self.guidance, self.variant)
+        return (
+            self.model_width,
+            self.model_height,
+            self.model_frames,
+            self.steps,
+            self.guidance,
+            self.variant,
+        )
 
 
 def _check_int_range(name: str, value: object, low: int, high: int) -> None:

@@ -68,4 +68,10 @@ def check_batch(specs: Sequence[GenerationSpec]) -> None:
         raise ValueError("a batch needs at least one spec")
     keys = {spec.batch_key() for spec in specs}
     if len(keys) > 1:
-        raise ValueError(f"specs in one batch must share size, frames, steps and guidance; got {sorted(keys)}")
+        raise ValueError(
+            f"specs in one batch must share size, frames, steps and guidance; got {sorted(keys)}"
+        )
+
+
+class BackendOutOfMemory(BackendError):
+    """The device ran out of memory; a smaller batch may fit."""

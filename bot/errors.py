@@ -1,0 +1,32 @@
+"""The one place where reactclip's typed errors become a short, polite line for a person."""
+
+from __future__ import annotations
+
+import logging
+
+from reactclip.engine.backends.base import BackendError
+from reactclip.engine.encode import EncodeError
+from reactclip.engine.spec import SpecError
+
+log = logging.getLogger(__name__)
+
+
+class UserInputError(ValueError):
+    """The request itself is wrong (not the service)."""
+
+
+def describe(exc: BaseException) -> str:
+    """One line for the person who asked; never a traceback, never a secret."""
+    if isinstance(exc, SpecError | UserInputError):
+        return f"that request can't be made: {exc}"
+    if isinstance(exc, BackendError):
+        return str(exc)
+    if isinstance(exc, EncodeError):
+        return f"the clip could not be encoded: {exc}"
+    log.debug("unexpected error", exc_info=exc)
+    return f"something went wrong on our side ({type(exc).__name__}); please try again"
+
+
+def exit_code(exc: BaseException) -> int:
+    """2 for a bad request, 1 for a failure of the service."""
+    return 2 if isinstance(exc, SpecError | UserInputError) else 1

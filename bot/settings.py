@@ -1,0 +1,57 @@
+"""reactclip's one settings object: environment variables with a ``REACTCLIP_`` prefix and an
+optional TOML file. Nothing else in reactclip reads ``os.environ``.
+
+Nested sections use ``__`` in variable names: ``REACTCLIP_ENGINE__BACKEND=sticker``,
+``REACTCLIP_ENGINE__WAN__MODEL=/models/wan``. The TOML file is ``REACTCLIP_CONFIG`` if set, else
+``~/.config/reactclip/config.toml`` if it exists; keep it (and the bot token) outside the repository.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from reactclip.engine.settings import EngineSettings
+
+CONFIG_ENV = "REACTCLIP_CONFIG"
+DEFAULT_CONFIG_PATH = Path("~/.config/reactclip/config.toml").expanduser()
+
+
+def config_path() -> Path | None:
+    """The TOML file to read, if any."""
+    explicit = os.environ.get(CONFIG_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.is_file() else None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="REACTCLIP_", env_nested_delimiter="__", extra="ignore", validate_default=True
+    )
+
+    engine: EngineSettings = Field(default_factory=EngineSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Precedence: explicit arguments, then the environment, then the TOML file.
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = config_path()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)

@@ -1,0 +1,142 @@
+"""The Wan backend: a batch of GenerationSpecs through diffusers' WanPipeline.
+
+One WanBackend owns one loaded pipeline. A diffusers pipeline keeps per-call state in its scheduler,
+so it is never shared between threads: concurrency comes from batching and from more workers.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from diffusers import WanPipeline
+
+from reactclip.engine.backends.base import (
+    BackendError,
+    BackendOutOfMemory,
+    ProgressCallback,
+    RenderedFrames,
+    StepProgress,
+    check_batch,
+)
+from reactclip.engine.backends.wan.loading import load_pipeline, resolve_device
+from reactclip.engine.backends.wan.speedups import apply_speedups
+from reactclip.engine.clip import StageTimings
+from reactclip.engine.frames import fit_to_spec
+from reactclip.engine.settings import WanSettings
+from reactclip.engine.spec import GenerationSpec
+
+
+class WanBackend:
+    """Renders specs with a loaded WanPipeline and reports progress per denoising step."""
+
+    def __init__(
+        self,
+        pipeline: WanPipeline,
+        device: torch.device,
+        *,
+        name: str = "wan",
+        variant: str,
+        max_sequence_length: int = 226,
+    ) -> None:
+        self.pipeline = pipeline
+        self.device = device
+        self.name = name
+        self.variant = variant
+        self.max_sequence_length = max_sequence_length
+        pipeline.set_progress_bar_config(disable=True)
+
+    @classmethod
+    def from_settings(cls, settings: WanSettings) -> WanBackend:
+        """Check CUDA, find (or download) the weights, load them and apply the configured speed-ups."""
+        device = resolve_device(settings)
+        pipeline = load_pipeline(settings, device)
+        speedups = apply_speedups(pipeline, settings)
+        variant = "+".join([settings.model.rstrip("/").split("/")[-1], settings.scheduler, *speedups])
+        return cls(pipeline, device, variant=variant, max_sequence_length=settings.max_sequence_length)
+
+    def generate(
+        self, specs: Sequence[GenerationSpec], on_progress: ProgressCallback | None = None
+    ) -> list[RenderedFrames]:
+        check_batch(specs)
+        cuda = self.device.type == "cuda"
+        if cuda:
+            torch.cuda.reset_peak_memory_stats(self.device)
+        try:
+            with torch.inference_mode():
+                videos, timings = self._run(specs, on_progress)
+        except torch.cuda.OutOfMemoryError as exc:
+            raise BackendOutOfMemory(f"out of GPU memory on a batch of {len(specs)}") from exc
+        except (RuntimeError, ValueError) as exc:
+            raise BackendError(f"wan generation failed: {str(exc).splitlines()[0][:200]}") from exc
+        finally:
+            peak = torch.cuda.max_memory_allocated(self.device) if cuda else None
+            self._release_memory()
+        return [
+            RenderedFrames(frames=fit_to_spec(video, spec), timings=timings, peak_gpu_memory_bytes=peak)
+            for video, spec in zip(videos, specs, strict=True)
+        ]
+
+    def _run(
+        self, specs: Sequence[GenerationSpec], on_progress: ProgressCallback | None
+    ) -> tuple[Any, StageTimings]:
+        """Text encoding, then denoising and VAE decoding in one pipeline call, timed apart: the
+        prompt is encoded first, and the last step callback marks where decoding begins."""
+        pipe, first = self.pipeline, specs[0]
+        timings = StageTimings()
+        start = self._now()
+        prompt_embeds, negative_embeds = pipe.encode_prompt(
+            prompt=[spec.prompt for spec in specs],
+            negative_prompt=[spec.negative_prompt for spec in specs],
+            do_classifier_free_guidance=first.guidance > 1.0,
+            max_sequence_length=self.max_sequence_length,
+            device=self.device,
+        )
+        encoded = self._now()
+        timings.text_encoding = encoded - start
+        last_step = [encoded]
+
+        def on_step_end(
+            _pipe: WanPipeline, step: int, _timestep: Any, callback_kwargs: dict[str, Any]
+        ) -> dict[str, Any]:
+            last_step[0] = self._now()
+            if on_progress is not None:
+                on_progress(StepProgress(stage="denoising", step=step + 1, total=first.steps))
+            return {}
+
+        generators = [torch.Generator(device="cpu").manual_seed(spec.seed) for spec in specs]
+        output = pipe(
+            prompt_embeds=prompt_embeds,
+            negative_prompt_embeds=negative_embeds,
+            height=first.model_height,
+            width=first.model_width,
+            num_frames=first.model_frames,
+            num_inference_steps=first.steps,
+            guidance_scale=first.guidance,
+            generator=generators,
+            output_type="np",
+            callback_on_step_end=on_step_end,
+        )
+        done = self._now()
+        timings.denoising = last_step[0] - encoded
+        timings.decoding = done - last_step[0]
+        return output.frames, timings
+
+    def _now(self) -> float:
+        """A timestamp after the GPU has finished what was queued, so stage times are real."""
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        return time.perf_counter()
+
+    def _release_memory(self) -> None:
+        gc.collect()
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+
+    def close(self) -> None:
+        """Drop the pipeline and give its memory back."""
+        del self.pipeline
+        self._release_memory()

@@ -1,0 +1,52 @@
+"""Engine settings: one typed section of reactclip's settings object.
+
+The engine never reads the environment itself; the bot's ``Settings`` (environment variables with a
+``REACTCLIP_`` prefix and an optional TOML file) builds this and hands it down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+DEFAULT_WAN_MODEL = "Wan-AI/Wan2.2-TI2V-5B-Diffusers"
+DISCORD_UPLOAD_LIMIT = 10 * 1024 * 1024
+
+BackendName = Literal["auto", "wan", "tiny", "sticker"]
+CacheHook = Literal["none", "first_block", "mag", "taylorseer"]
+
+
+class WanSettings(BaseModel):
+    """How the real Wan2.2 pipeline is loaded and run. Every speed-up is off until a benchmark
+    (bench/gpu_wan.py) shows it pays on the target GPU."""
+
+    model: str = Field(DEFAULT_WAN_MODEL, description="Hub id or local folder in the diffusers layout")
+    revision: str | None = Field(None, description="Hub revision (branch, tag or commit)")
+    allow_download: bool = Field(
+        True, description="Let the `wan` backend download missing weights; `auto` never downloads"
+    )
+    device: Literal["auto", "cuda", "cpu"] = Field(
+        "auto", description="auto = CUDA or refuse; cpu only for debugging (minutes per clip)"
+    )
+    dtype: Literal["bfloat16", "float16"] = "bfloat16"
+    scheduler: Literal["unipc", "dpm"] = Field(
+        "unipc", description="unipc = what the model ships; dpm = DPM-Solver++ multistep on flow sigmas"
+    )
+    flow_shift: float = Field(5.0, gt=0, description="Flow-matching shift; the model ships 5.0")
+    max_sequence_length: int = Field(226, ge=16, le=512, description="Text tokens per prompt")
+    cache_hook: CacheHook = "none"
+    cache_threshold: float = Field(0.05, gt=0, description="FirstBlockCache / MagCache threshold")
+    mag_ratios: list[float] | None = Field(None, description="Calibrated MagCache ratios (one per step)")
+    compile_blocks: bool = Field(False, description="torch.compile the repeated transformer blocks")
+    vae_tiling: bool = False
+    vae_slicing: bool = False
+    attention_backend: str | None = Field(None, description="diffusers attention backend, e.g. flash")
+
+
+class EngineSettings(BaseModel):
+    backend: BackendName = "auto"
+    wan: WanSettings = Field(default_factory=WanSettings)
+    upload_limit_bytes: int = Field(DISCORD_UPLOAD_LIMIT, ge=64 * 1024)
+    output_dir: Path = Path("out")

@@ -1,0 +1,136 @@
+"""The real diffusers WanPipeline path, end to end on a CPU, with tiny random weights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from diffusers import DPMSolverMultistepScheduler, UniPCMultistepScheduler, WanPipeline
+
+from reactclip.engine.backends import BackendError, StepProgress, auto_choice, create_backend
+from reactclip.engine.backends.wan import WanBackend
+from reactclip.engine.backends.wan.loading import find_local_weights, resolve_weights
+from reactclip.engine.settings import EngineSettings, WanSettings
+from reactclip.engine.spec import GenerationSpec
+
+pytestmark = pytest.mark.slow
+
+
+def small_spec(**fields: object) -> GenerationSpec:
+    base: dict[str, object] = {"prompt": "a cat dancing", "width": 160, "height": 128, "frames": 8, "steps": 3}
+    return GenerationSpec(**(base | fields))  # type: ignore[arg-type]
+
+
+def test_tiny_wan_is_the_real_pipeline_with_wan22_ti2v_geometry(tiny_backend: WanBackend) -> None:
+    pipe = tiny_backend.pipeline
+    assert isinstance(pipe, WanPipeline)
+    assert pipe.config.expand_timesteps is True
+    assert pipe.vae.config.z_dim == 48 and pipe.vae.config.scale_factor_spatial == 16
+    assert isinstance(pipe.scheduler, UniPCMultistepScheduler)
+
+
+def test_tiny_wan_gives_the_asked_frames_and_size_and_a_progress_event_per_step(
+    tiny_backend: WanBackend,
+) -> None:
+    events: list[StepProgress] = []
+    spec = small_spec(width=320, height=240, frames=10, steps=4)
+    [result] = tiny_backend.generate([spec], events.append)
+    assert result.frames.shape == (10, 240, 320, 3)
+    assert result.frames.dtype == np.uint8
+    assert [(e.stage, e.step, e.total) for e in events] == [("denoising", i, 4) for i in range(1, 5)]
+    t = result.timings
+    assert t.text_encoding > 0 and t.denoising > 0 and t.decoding > 0
+    assert result.frames.std() > 1, "decoded frames should not be a flat colour"
+
+
+def test_same_seed_same_frames_and_other_seed_other_frames(tiny_backend: WanBackend) -> None:
+    a = tiny_backend.generate([small_spec(seed=7)])[0].frames
+    b = tiny_backend.generate([small_spec(seed=7)])[0].frames
+    c = tiny_backend.generate([small_spec(seed=8)])[0].frames
+    assert np.array_equal(a, b)
+    assert np.abs(a.astype(int) - c.astype(int)).mean() > 5
+
+
+def test_a_batch_matches_the_same_specs_run_alone(tiny_backend: WanBackend) -> None:
+    specs = [small_spec(seed=1, prompt="joy"), small_spec(seed=2, prompt="rage")]
+    batch = tiny_backend.generate(specs)
+    alone = [tiny_backend.generate([s])[0] for s in specs]
+    for together, single in zip(batch, alone, strict=True):
+        # Batched float maths may differ in the last bit; never more than one grey level.
+        assert np.abs(together.frames.astype(int) - single.frames.astype(int)).max() <= 1
+    assert not np.array_equal(batch[0].frames, batch[1].frames)
+
+
+def test_incompatible_specs_cannot_share_a_batch(tiny_backend: WanBackend) -> None:
+    with pytest.raises(ValueError, match="must share"):
+        tiny_backend.generate([small_spec(), small_spec(steps=5)])
+
+
+def test_without_guidance_the_negative_prompt_is_not_encoded(tiny_backend: WanBackend) -> None:
+    a = tiny_backend.generate([small_spec(guidance=1.0, negative_prompt="one")])[0].frames
+    b = tiny_backend.generate([small_spec(guidance=1.0, negative_prompt="two")])[0].frames
+    c = tiny_backend.generate([small_spec(guidance=7.0, negative_prompt="two")])[0].frames
+    assert np.array_equal(a, b)
+    assert not np.array_equal(b, c)
+
+
+def test_wan_backend_loads_a_local_folder_with_from_pretrained(tiny_wan_dir: Path) -> None:
+    settings = WanSettings(model=str(tiny_wan_dir), device="cpu", scheduler="dpm", flow_shift=3.0)
+    backend = WanBackend.from_settings(settings)
+    try:
+        assert isinstance(backend.pipeline.scheduler, DPMSolverMultistepScheduler)
+        assert backend.pipeline.scheduler.config.flow_shift == 3.0
+        assert backend.pipeline.vae.dtype == torch.float32
+        assert backend.variant.endswith("+dpm")
+        [result] = backend.generate([small_spec()])
+        assert result.frames.shape == (8, 128, 160, 3)
+    finally:
+        backend.close()
+
+
+@pytest.mark.parametrize("hook", ["first_block", "taylorseer"])
+def test_cache_hooks_apply_to_the_real_transformer_and_are_named_in_the_variant(
+    tiny_wan_dir: Path, hook: str
+) -> None:
+    settings = WanSettings(model=str(tiny_wan_dir), device="cpu", cache_hook=hook)  # type: ignore[arg-type]
+    backend = WanBackend.from_settings(settings)
+    try:
+        assert ("fbcache" if hook == "first_block" else "taylorseer") in backend.variant
+        [result] = backend.generate([small_spec(steps=6)])
+        assert result.frames.shape == (8, 128, 160, 3)
+    finally:
+        backend.close()
+
+
+def test_magcache_without_calibrated_ratios_is_refused_clearly(tiny_wan_dir: Path) -> None:
+    settings = WanSettings(model=str(tiny_wan_dir), device="cpu", cache_hook="mag")
+    with pytest.raises(BackendError, match="calibrated ratios"):
+        WanBackend.from_settings(settings)
+
+
+def test_missing_weights_give_a_clear_error_without_any_download(tmp_path: Path) -> None:
+    with pytest.raises(BackendError, match="not a diffusers model folder"):
+        resolve_weights(WanSettings(model=str(tmp_path), device="cpu"))
+    with pytest.raises(BackendError, match="no Wan weights"):
+        resolve_weights(WanSettings(model=str(tmp_path / "absent"), device="cpu"))
+    offline = WanSettings(model="Wan-AI/Wan2.2-TI2V-5B-Diffusers", allow_download=False)
+    assert find_local_weights(offline) is None
+    with pytest.raises(BackendError, match="downloads are off"):
+        resolve_weights(offline)
+
+
+def test_wan_without_cuda_is_refused_before_loading_anything() -> None:
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA; the refusal is for machines without it")
+    with pytest.raises(BackendError, match="needs a CUDA GPU"):
+        create_backend(EngineSettings(backend="wan"))
+
+
+def test_auto_picks_the_sticker_where_wan_cannot_run_and_says_why(tiny_wan_dir: Path) -> None:
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    name, reason = auto_choice(EngineSettings(wan=WanSettings(model=str(tiny_wan_dir))))
+    assert (name, reason) == ("sticker", "no CUDA GPU is visible")
+    assert create_backend(EngineSettings()).name == "sticker"
