@@ -87,7 +87,8 @@ def test_to_dict_is_plain_json_and_batch_key_groups_compatible_specs() -> None:
     assert a.batch_key() == b.batch_key()
     assert a.batch_key() != c.batch_key()
     # 14, 15 and 16 frames all render as 17 and can share a batch.
-    assert GenerationSpec(prompt="x", frames=14).batch_key() == GenerationSpec(prompt="x", frames=16).batch_key()
+    fourteen, sixteen = GenerationSpec(prompt="x", frames=14), GenerationSpec(prompt="x", frames=16)
+    assert fourteen.batch_key() == sixteen.batch_key()
 
 
 def test_parse_size_reads_presets_and_refuses_garbage() -> None:

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 
 
 def small_spec(**fields: object) -> GenerationSpec:
-    base: dict[str, object] = {"prompt": "a cat dancing", "width": 160, "height": 128, "frames": 8, "steps": 3}
+    base: dict[str, object] = {"prompt": "a cat", "width": 160, "height": 128, "frames": 8, "steps": 3}
     return GenerationSpec(**(base | fields))  # type: ignore[arg-type]
 
 

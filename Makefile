@@ -1,0 +1,39 @@
+# The two commands that matter on a fresh machine:
+#   make demo   set up .venv and write reaction clips to out/ (no GPU, no Discord token)
+#   make test   set up .venv and run lint, types and the whole test suite (what CI runs)
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: setup demo test lint bench-cpu clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/reactclip generate "I aced my exam!"
+	$(BIN)/reactclip generate "my cat knocked my coffee over AGAIN" --size square
+	$(BIN)/reactclip generate "ewww who left fish in the microwave" --style "pixel art"
+	$(BIN)/reactclip generate "I love you guys so much" --size portrait --format gif
+	@echo "clips are in out/"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy bot engine speech moderation
+
+test: lint
+	$(BIN)/pytest
+
+bench-cpu: setup
+	$(BIN)/python bench/cpu_path.py --out docs/perf.md
+
+clean:
+	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache
