@@ -19,9 +19,9 @@ setup: $(STAMP)
 
 demo: setup
 	$(BIN)/reactclip generate "I aced my exam!"
-	$(BIN)/reactclip generate "my cat knocked my coffee over AGAIN" --size square
+	$(BIN)/reactclip generate "I am SO mad, the cat knocked my coffee over!!" --size square
 	$(BIN)/reactclip generate "ewww who left fish in the microwave" --style "pixel art"
-	$(BIN)/reactclip generate "I love you guys so much" --size portrait --format gif
+	$(BIN)/reactclip generate "I love you guys so much 😍" --size portrait --format gif
 	@echo "clips are in out/"
 
 lint: setup

@@ -155,3 +155,9 @@ def test_pixel_art_is_blocky_and_unknown_styles_fall_back_to_cartoon() -> None:
     pixel_changes, cartoon_changes = 1 - _equal_neighbours(pixel), 1 - _equal_neighbours(cartoon)
     assert pixel_changes < cartoon_changes / 2, f"pixel {pixel_changes:.3f} vs cartoon {cartoon_changes:.3f}"
     assert np.array_equal(clip(spec(style="watercolour dream", **size)), cartoon)
+
+
+def test_characters_the_font_lacks_are_dropped_or_folded_never_drawn_as_boxes() -> None:
+    assert np.array_equal(clip(spec(caption="we won 😍🎉")), clip(spec(caption="we won")))
+    assert np.array_equal(clip(spec(caption="café déjà vu")), clip(spec(caption="cafe deja vu")))
+    assert caption_text("Привет", prompt="a long prompt") == ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -18,8 +19,47 @@ MAX_PROMPT_CAPTION = 40
 MIN_FONT = 9
 
 
+MISSING_GLYPH_PROBE = "\U0010fffd"
+"""A private-use code point no font draws: what a missing glyph looks like in the bundled font."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _has_glyph(char: str) -> bool:
+    font = _font(32)
+    return bool(font.getmask(char).getbbox()) and bytes(font.getmask(char)) != bytes(
+        font.getmask(MISSING_GLYPH_PROBE)
+    )
+
+
+FALLBACKS = str.maketrans(
+    {"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L",
+     "—": "-", "–": "-", "‘": "'", "’": "'", "“": '"', "”": '"'}
+)  # fmt: skip
+
+
+def drawable(text: str) -> str:
+    """The text with what the bundled font cannot draw taken out: accented letters fall back to
+    their base letter (é -> e), and emoji or scripts it lacks are dropped rather than shown as boxes.
+    The font ships with Pillow, so the same caption gives the same pixels on every machine."""
+    kept = []
+    for char in unicodedata.normalize("NFKC", text).translate(FALLBACKS):
+        if char.isspace() or _has_glyph(char):
+            kept.append(" " if char.isspace() else char)
+            continue
+        base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+        kept.extend(c for c in base if _has_glyph(c))
+    return " ".join("".join(kept).split())
+
+
 def caption_text(caption: str, prompt: str, limit: int = MAX_PROMPT_CAPTION) -> str:
-    """The spec's caption, or the prompt cut at a word boundary with an ellipsis."""
+    """The spec's caption (or, when there is none, the prompt cut at a word boundary with an
+    ellipsis), drawable. A caption the font cannot draw at all gives no caption, not the prompt."""
+    if caption.strip():
+        return drawable(caption)
+    return _cut("", drawable(prompt), limit)
+
+
+def _cut(caption: str, prompt: str, limit: int) -> str:
     text = " ".join(caption.split())
     if text:
         return text
