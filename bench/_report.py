@@ -53,7 +53,11 @@ def seconds(value: float) -> str:
 
 
 def ratio(value: float, reference: float) -> str:
-    return f"{value / reference:.2f}x" if reference > 0 else "-"
+    """``1.83x``; small ratios keep three significant figures (``0.00181x``) instead of reading 0."""
+    if reference <= 0:
+        return "-"
+    value = value / reference
+    return f"{value:.2f}x" if value >= 0.1 else f"{value:.3g}x"
 
 
 def size_text(n_bytes: int) -> str:
