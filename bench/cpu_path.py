@@ -75,7 +75,9 @@ def build_rows() -> list[Row]:
         rows.append(Row(f"sticker render {size}", size, _render(sticker, spec), mp4_row_name(size), []))
         for fmt in OutputFormat:
             rows.append(
-                Row(f"encode {fmt.value} {size}", size, _encode(frames, spec.fps, fmt), mp4_row_name(size), [])
+                Row(
+                    f"encode {fmt.value} {size}", size, _encode(frames, spec.fps, fmt), mp4_row_name(size), []
+                )
             )
     maker = ClipMaker(sticker)
     rows.append(
@@ -164,7 +166,9 @@ def section(rows: list[Row], runs: int, warmup: int, machine: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=10, help="timed runs per row (default 10)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs per row first (default 1)")
     parser.add_argument("--out", type=Path, default=PERF_DOC, help="markdown file to update")
