@@ -1,4 +1,10 @@
-"""reactclip's moderation package: text verdicts before generation, frame verdicts after.
+"""reactclip's moderation: text verdicts before any generation, frame verdicts after.
 
-Filled in by the understanding issue; it imports nothing of the engine, bot or speech.
+It imports nothing of the engine, the bot or speech; the bot's orchestrator wires it in.
 """
+
+from reactclip.moderation.categories import UNSAFE, Category
+from reactclip.moderation.context import GuildPolicy, RequestContext
+from reactclip.moderation.verdict import FrameVerdict, TextVerdict
+
+__all__ = ["UNSAFE", "Category", "FrameVerdict", "GuildPolicy", "RequestContext", "TextVerdict"]
