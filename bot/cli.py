@@ -1,4 +1,7 @@
-"""The ``reactclip`` command: generate clips from a terminal on embedded defaults."""
+"""The ``reactclip`` command: generate and analyse from a terminal, on embedded defaults.
+
+Every command goes through the same Orchestrator as Discord will, so moderation always runs.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +9,18 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from reactclip.bot.errors import UserInputError, describe, exit_code
 from reactclip.bot.settings import Settings
+
+if TYPE_CHECKING:
+    from reactclip.bot.orchestrator import Orchestrator, SpecRequest
+    from reactclip.moderation import RequestContext
 
 app = typer.Typer(
     help="reactclip: answer a message with a short AI-generated reaction clip.",
@@ -24,6 +32,18 @@ app = typer.Typer(
 log = logging.getLogger("reactclip")
 
 BACKENDS = ("auto", "wan", "tiny", "sticker")
+CLI_USER = "cli"
+JSONL_CHUNK = 256
+
+NsfwOption = Annotated[
+    bool, typer.Option("--nsfw-channel", help="Judge as in a channel marked NSFW (adult content allowed)")
+]
+RawPromptOption = Annotated[
+    bool, typer.Option("--raw-prompt", help="Use the text as the prompt as is (moderation still runs)")
+]
+StyleOption = Annotated[
+    str | None, typer.Option(help="cartoon, anime, pixel art, claymation, realistic (default: settings)")
+]
 
 
 @app.callback()
@@ -40,12 +60,28 @@ def slug(text: str, limit: int = 32) -> str:
     return words[:limit].rstrip("-") or "clip"
 
 
+def _fail(exc: BaseException) -> typer.Exit:
+    typer.echo(f"reactclip: {describe(exc)}", err=True)
+    return typer.Exit(exit_code(exc))
+
+
+def _context(nsfw_channel: bool) -> RequestContext:
+    from reactclip.bot.orchestrator import hash_user
+    from reactclip.moderation import RequestContext
+
+    return RequestContext(nsfw_channel=nsfw_channel, user_hash=hash_user(CLI_USER))
+
+
+def _orchestrator(settings: Settings) -> Orchestrator:
+    from reactclip.bot.orchestrator import Orchestrator
+
+    return Orchestrator.from_settings(settings)
+
+
 @app.command()
 def generate(
     text: Annotated[str, typer.Argument(help="The message to react to")],
-    out: Annotated[
-        Path | None, typer.Option(help="Where to write the clip (default: out/<text>.<fmt>)")
-    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Where to write the clip (default: out/...)")] = None,
     backend: Annotated[str | None, typer.Option(help="auto, wan, tiny or sticker")] = None,
     frames: Annotated[int, typer.Option(help="Frames in the clip, 8-16")] = 16,
     size: Annotated[str, typer.Option(help="832x480, 480x832, 480x480 or WIDTHxHEIGHT")] = "832x480",
@@ -54,78 +90,69 @@ def generate(
     guidance: Annotated[float, typer.Option(help="Classifier-free guidance scale (6-9 works best)")] = 7.0,
     seed: Annotated[int | None, typer.Option(help="Random seed (default: derived from the text)")] = None,
     format: Annotated[str, typer.Option("--format", help="mp4, gif or webp")] = "mp4",
-    style: Annotated[
-        str, typer.Option(help="cartoon, anime, pixel art, claymation or realistic")
-    ] = "cartoon",
+    style: StyleOption = None,
     mood: Annotated[str | None, typer.Option(help="Override the mood read from the text")] = None,
     model: Annotated[str | None, typer.Option(help="Wan weights: a local folder or a hub id")] = None,
+    raw_prompt: RawPromptOption = False,
+    nsfw_channel: NsfwOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the clip's metadata as JSON")] = False,
 ) -> None:
     """Make one reaction clip and write it to a file."""
     try:
-        _generate(
-            text, out, backend, frames, size, fps, steps, guidance, seed, format, style, mood, model, as_json
-        )
+        settings = Settings()
+        if backend is not None:
+            if backend not in BACKENDS:
+                raise UserInputError(f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
+            settings.engine.backend = backend  # type: ignore[assignment]
+        if model is not None:
+            settings.engine.wan.model = model
+        fields = {"frames": frames, "fps": fps, "steps": steps, "guidance": guidance, "format": format}
+        request = _spec_request(style, mood, raw_prompt, seed, size, fields)
+        _generate(settings, text, request, _context(nsfw_channel), out, as_json)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     except Exception as exc:
-        typer.echo(f"reactclip: {describe(exc)}", err=True)
-        raise typer.Exit(exit_code(exc)) from None
+        raise _fail(exc) from None
 
 
-def _generate(
-    text: str,
-    out: Path | None,
-    backend_name: str | None,
-    frames: int,
-    size: str,
-    fps: int,
-    steps: int,
-    guidance: float,
-    seed: int | None,
-    fmt: str,
-    style: str,
-    mood: str | None,
-    model: str | None,
-    as_json: bool,
-) -> None:
-    from reactclip.bot.progress import ProgressReporter
-    from reactclip.engine.backends import create_backend
-    from reactclip.engine.clipmaker import ClipMaker
+def _spec_request(
+    style: str | None, mood: str | None, raw_prompt: bool, seed: int | None, size: str, fields: dict[str, Any]
+) -> SpecRequest:
+    from reactclip.bot.orchestrator import SpecRequest
     from reactclip.engine.mood import Mood
-    from reactclip.engine.prompting import spec_from_text
     from reactclip.engine.spec import SpecError, parse_size
 
-    settings = Settings()
-    if backend_name is not None and backend_name not in BACKENDS:
-        raise UserInputError(f"backend {backend_name!r} is not one of {', '.join(BACKENDS)}")
-    if model is not None:
-        settings.engine.wan.model = model
     try:
         mood_value = Mood(mood) if mood else None
     except ValueError:
         raise SpecError("mood", f"{mood!r} is not one of {', '.join(m.value for m in Mood)}") from None
     width, height = parse_size(size)
-    spec = spec_from_text(
-        text,
-        mood=mood_value,
+    return SpecRequest(
         style=style,
+        mood=mood_value,
+        raw_prompt=raw_prompt,
         seed=seed,
-        width=width,
-        height=height,
-        frames=frames,
-        fps=fps,
-        steps=steps,
-        guidance=guidance,
-        format=fmt,
+        fields={**fields, "width": width, "height": height},
     )
-    maker = ClipMaker(create_backend(settings.engine, backend_name), settings.engine.upload_limit_bytes)
+
+
+def _generate(
+    settings: Settings,
+    text: str,
+    request: SpecRequest,
+    context: RequestContext,
+    out: Path | None,
+    as_json: bool,
+) -> None:
+    from reactclip.bot.progress import ProgressReporter
+
+    orchestrator = _orchestrator(settings)
     try:
         with ProgressReporter(enabled=not as_json) as progress:
-            clip = maker.make(spec, progress.update)
+            clip = orchestrator.generate(text, context, request, progress.update)
     finally:
-        maker.close()
-    path = out or settings.engine.output_dir / f"{slug(text)}-{spec.seed:08x}.{clip.format.value}"
+        orchestrator.close()
+    path = out or settings.engine.output_dir / f"{slug(text)}-{clip.spec.seed:08x}.{clip.format.value}"
     clip.write(path)
     if as_json:
         typer.echo(json.dumps({"path": str(path), **clip.metadata()}, ensure_ascii=False))
@@ -136,12 +163,92 @@ def _generate(
         f"{clip.size_bytes / 1024:.0f} KiB) with {clip.backend} [{clip.variant}] in {t.total:.2f} s"
     )
     stages = ("text_encoding", "denoising", "decoding", "rendering", "encoding")
-    typer.echo(
-        "  " + ", ".join(f"{s.replace('_', ' ')} {getattr(t, s):.2f} s" for s in stages if getattr(t, s))
-    )
+    spent = [f"{stage.replace('_', ' ')} {getattr(t, stage):.2f} s" for stage in stages if getattr(t, stage)]
+    typer.echo(f"  {clip.spec.mood.value} ({clip.spec.intensity.value}), " + ", ".join(spent))
     for note in clip.encode_notes:
         typer.echo(f"  note: {note}")
 
 
+@app.command()
+def analyze(
+    text: Annotated[str | None, typer.Argument(help="The message to analyse (omit with --jsonl)")] = None,
+    jsonl: Annotated[
+        bool, typer.Option("--jsonl", help="Read one text per line on stdin, write one JSON object per line")
+    ] = False,
+    nsfw_channel: NsfwOption = False,
+    style: StyleOption = None,
+    raw_prompt: RawPromptOption = False,
+) -> None:
+    """Moderation verdict, emotion and prompt for a message, without generating anything."""
+    try:
+        if jsonl == (text is not None):
+            raise UserInputError("give either a TEXT or --jsonl (texts on stdin), not both or neither")
+        settings = Settings()
+        request = _spec_request(style, None, raw_prompt, None, "832x480", {})
+        orchestrator = _orchestrator(settings)
+        context = _context(nsfw_channel)
+        if text is not None:
+            [analysis] = orchestrator.analyze_many([text], context, request)
+            _print_analysis(analysis.to_dict())
+            return
+        for chunk in _chunks(sys.stdin, JSONL_CHUNK):
+            results = _analyze_lines(orchestrator, chunk, context, request)
+            for line, analysis in zip(chunk, results, strict=True):
+                typer.echo(json.dumps(analysis or _empty_line(line), ensure_ascii=False))
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    except Exception as exc:
+        raise _fail(exc) from None
+
+
+def _chunks(lines: Any, size: int) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    for line in lines:
+        chunk.append(line.rstrip("\r\n"))
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _analyze_lines(
+    orchestrator: Orchestrator, lines: list[str], context: RequestContext, request: SpecRequest
+) -> list[dict[str, Any] | None]:
+    """Analyses for the non-empty lines, None in place of empty ones (one output line per input)."""
+    texts = [line for line in lines if line.strip()]
+    results = iter(a.to_dict() for a in orchestrator.analyze_many(texts, context, request))
+    return [next(results) if line.strip() else None for line in lines]
+
+
+def _empty_line(line: str) -> dict[str, Any]:
+    return {
+        "text": line,
+        "emotion": None,
+        "intensity": None,
+        "allowed": False,
+        "category": "none",
+        "reason": "there is nothing to react to",
+        "prompt": None,
+        "negative_prompt": None,
+    }
+
+
+def _print_analysis(result: dict[str, Any]) -> None:
+    verdict = "allowed" if result["allowed"] else f"refused ({result['category']}, {result['layer']})"
+    typer.echo(f"emotion:   {result['emotion']} ({result['intensity']}, {result['emotion_confidence']:.2f})")
+    typer.echo(f"verdict:   {verdict}")
+    if not result["allowed"]:
+        typer.echo(f"reason:    {result['reason']}")
+        return
+    typer.echo(f"prompt:    {result['prompt']}")
+    typer.echo(f"negative:  {result['negative_prompt']}")
+    typer.echo(f"style:     {result['style']}, seed {result['seed']}")
+
+
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from reactclip.bot.refusals import Refused
 from reactclip.engine.backends.base import BackendError
 from reactclip.engine.encode import EncodeError
 from reactclip.engine.spec import SpecError
@@ -17,6 +18,8 @@ class UserInputError(ValueError):
 
 def describe(exc: BaseException) -> str:
     """One line for the person who asked; never a traceback, never a secret."""
+    if isinstance(exc, Refused):
+        return str(exc)
     if isinstance(exc, SpecError | UserInputError):
         return f"that request can't be made: {exc}"
     if isinstance(exc, BackendError):
@@ -28,5 +31,7 @@ def describe(exc: BaseException) -> str:
 
 
 def exit_code(exc: BaseException) -> int:
-    """2 for a bad request, 1 for a failure of the service."""
+    """2 for a bad request, 3 for a refusal by moderation, 1 for a failure of the service."""
+    if isinstance(exc, Refused):
+        return 3
     return 2 if isinstance(exc, SpecError | UserInputError) else 1

@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 
 from reactclip.engine.settings import EngineSettings
+from reactclip.moderation.settings import ModerationSettings
 
 CONFIG_ENV = "REACTCLIP_CONFIG"
 DEFAULT_CONFIG_PATH = Path("~/.config/reactclip/config.toml").expanduser()
@@ -39,6 +40,7 @@ class Settings(BaseSettings):
     )
 
     engine: EngineSettings = Field(default_factory=EngineSettings)
+    moderation: ModerationSettings = Field(default_factory=ModerationSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -31,8 +31,14 @@ class ClipMaker:
         self, specs: Sequence[GenerationSpec], on_progress: ProgressCallback | None = None
     ) -> list[Clip]:
         """Render a compatible batch in one backend call, then encode each clip."""
-        rendered = self.backend.generate(specs, on_progress)
+        rendered = self.render(specs, on_progress)
         return [self.encode(spec, frames) for spec, frames in zip(specs, rendered, strict=True)]
+
+    def render(
+        self, specs: Sequence[GenerationSpec], on_progress: ProgressCallback | None = None
+    ) -> list[RenderedFrames]:
+        """Frames only: the caller checks them (moderation) before anything is encoded or kept."""
+        return self.backend.generate(specs, on_progress)
 
     def encode(self, spec: GenerationSpec, rendered: RenderedFrames) -> Clip:
         start = time.perf_counter()

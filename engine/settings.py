@@ -45,8 +45,20 @@ class WanSettings(BaseModel):
     attention_backend: str | None = Field(None, description="diffusers attention backend, e.g. flash")
 
 
+class PromptingSettings(BaseModel):
+    """How a message becomes a prompt."""
+
+    templates: Path | None = Field(None, description="An operator's copy of engine/prompting/templates.toml")
+    emotion_classifier_dir: Path | None = Field(
+        None, description="A local transformers emotion classifier used instead of the shipped one"
+    )
+    mascot: str | None = Field(None, description="The subject when a message names none")
+    style: str = "cartoon"
+
+
 class EngineSettings(BaseModel):
     backend: BackendName = "auto"
+    prompting: PromptingSettings = Field(default_factory=PromptingSettings)
     wan: WanSettings = Field(default_factory=WanSettings)
     upload_limit_bytes: int = Field(DISCORD_UPLOAD_LIMIT, ge=64 * 1024)
     output_dir: Path = Path("out")
