@@ -1,4 +1,5 @@
-"""Text in, GenerationSpec out: mood and intensity cues plus the operator's templates."""
+"""Text in, GenerationSpec out: mood and intensity (a reading or the cues), the subject, and the
+operator's templates."""
 
 from __future__ import annotations
 
@@ -10,18 +11,46 @@ from typing import Any
 
 from reactclip.engine.mood import Intensity, Mood
 from reactclip.engine.prompting.cues import guess_intensity, guess_mood
-from reactclip.engine.spec import MAX_CAPTION_CHARS, GenerationSpec, SpecError, seed_for
+from reactclip.engine.prompting.emotion import EmotionReading
+from reactclip.engine.prompting.subject import extract_subject
+from reactclip.engine.spec import (
+    DEFAULT_NEGATIVE_PROMPT,
+    MAX_CAPTION_CHARS,
+    GenerationSpec,
+    SpecError,
+    seed_for,
+)
 
 CAPTION_CHARS = 60
+TEXT_CHARS = 200
+"""How much of the message goes into a reaction prompt."""
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 @cache
 def load_templates(path: Path | None = None) -> dict[str, Any]:
-    """The template file: the one shipped with reactclip unless a path is given."""
-    if path is None:
-        text = resources.files("reactclip.engine.prompting").joinpath("templates.toml").read_text("utf-8")
-        return tomllib.loads(text)
-    return tomllib.loads(path.read_text("utf-8"))
+    """The shipped templates, with an operator's TOML file (if given) laid over them: a file that
+    sets only ``[prompt] default_subject`` or adds one style keeps everything else."""
+    text = resources.files("reactclip.engine.prompting").joinpath("templates.toml").read_text("utf-8")
+    templates = tomllib.loads(text)
+    if path is not None:
+        try:
+            templates = _merge(templates, tomllib.loads(Path(path).read_text("utf-8")))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SpecError("templates", f"cannot read {path}: {exc}") from exc
+    missing = [m.value for m in Mood if m.value not in templates.get("moods", {})]
+    if missing:
+        raise SpecError("templates", f"{path or 'templates.toml'} has no [moods.{missing[0]}] table")
+    return templates
 
 
 def short_caption(text: str, limit: int = CAPTION_CHARS) -> str:
@@ -33,45 +62,91 @@ def short_caption(text: str, limit: int = CAPTION_CHARS) -> str:
     return cut.rstrip(",.;:!? ") + "…"
 
 
-def build_prompt(text: str, mood: Mood, intensity: Intensity, style: str, subject: str | None = None) -> str:
-    templates = load_templates()
+def _sentence_start(words: str) -> str:
+    return words[:1].upper() + words[1:]
+
+
+def build_prompt(
+    text: str,
+    mood: Mood,
+    intensity: Intensity,
+    style: str,
+    subject: str | None = None,
+    *,
+    subject_named: bool = False,
+    templates_path: Path | None = None,
+) -> str:
+    """The prompt for the video model. ``subject_named``: the subject comes from the message itself,
+    so the clip shows it (``subject_template``) instead of a reaction to the message."""
+    templates = load_templates(templates_path)
     styles = templates["styles"]
     if style not in styles:
         raise SpecError("style", f"{style!r} is not one of {', '.join(styles)}")
+    prompt = templates["prompt"]
     mood_words = templates["moods"][mood.value]
-    return str(templates["prompt"]["template"]).format(
-        subject=(subject or templates["prompt"]["default_subject"]).capitalize(),
+    template = prompt["subject_template"] if subject_named else prompt["template"]
+    return str(template).format(
+        subject=_sentence_start(subject or prompt["default_subject"]),
         action=mood_words["action"],
         motion=mood_words["motion"],
+        expression=mood_words.get("expression", mood_words["motion"]),
         intensity_words=templates["intensity"][intensity.value],
-        text=" ".join(text.split())[:200].replace('"', "'"),
+        text=" ".join(text.split())[:TEXT_CHARS].replace('"', "'"),
         style_words=styles[style]["words"],
-        camera=templates["prompt"]["camera"],
+        camera=prompt["camera"],
     )
+
+
+def negative_prompt_for(mood: Mood, templates_path: Path | None = None) -> str:
+    """The default negative prompt plus the mood's own additions from the templates."""
+    extra = str(load_templates(templates_path)["moods"][mood.value].get("negative", "")).strip()
+    return f"{DEFAULT_NEGATIVE_PROMPT}, {extra}" if extra else DEFAULT_NEGATIVE_PROMPT
 
 
 def spec_from_text(
     text: str,
     *,
+    reading: EmotionReading | None = None,
     mood: Mood | None = None,
     intensity: Intensity | None = None,
     style: str = "cartoon",
-    subject: str | None = None,
+    mascot: str | None = None,
     seed: int | None = None,
-    **fields: Any,
+    templates_path: Path | None = None,
+    **spec_fields: Any,
 ) -> GenerationSpec:
-    """A spec for a reaction to ``text``. Mood and intensity are read from the text unless given;
-    the seed derives from the text and style, so the same request gives the same spec."""
+    """A spec for a reaction to ``text``.
+
+    Mood and intensity: the arguments win, then ``reading`` (from an EmotionReader), then the surface
+    cues. A request that names its subject ("gif of pikachu crying") shows that subject; any other
+    message shows ``mascot`` (or the templates' default subject) reacting to it. The seed derives
+    from the text and style, so the same request and settings give the same spec.
+    """
     if not text.strip():
         raise SpecError("text", "there is nothing to react to")
+    templates = load_templates(templates_path)
+    if reading is not None:
+        mood = mood or reading.mood
+        intensity = intensity or reading.intensity
     mood = mood or guess_mood(text)
     intensity = intensity or guess_intensity(text)
+    named = extract_subject(text, templates.get("subject", {}))
+    prompt = build_prompt(
+        text,
+        mood,
+        intensity,
+        style,
+        named or mascot,
+        subject_named=named is not None,
+        templates_path=templates_path,
+    )
+    spec_fields.setdefault("negative_prompt", negative_prompt_for(mood, templates_path))
     return GenerationSpec(
-        prompt=build_prompt(text, mood, intensity, style, subject),
+        prompt=prompt,
         caption=short_caption(text, min(CAPTION_CHARS, MAX_CAPTION_CHARS)),
         style=style,
         mood=mood,
         intensity=intensity,
         seed=seed_for(f"{style}\n{text}") if seed is None else seed,
-        **fields,
+        **spec_fields,
     )

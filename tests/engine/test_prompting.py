@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from reactclip.engine.mood import Intensity, Mood
 from reactclip.engine.prompting import (
+    EmotionReading,
     build_prompt,
+    extract_subject,
     guess_intensity,
     guess_mood,
     short_caption,
@@ -73,3 +77,94 @@ def test_captions_are_cut_at_a_word_with_an_ellipsis() -> None:
 def test_empty_text_is_refused() -> None:
     with pytest.raises(SpecError, match="nothing to react to"):
         spec_from_text("  ")
+
+
+# -- emotion readings, subjects and operator templates ---------------------------------------------
+
+
+def test_negation_and_sarcasm_cues() -> None:
+    assert guess_mood("not bad at all") is Mood.JOY
+    assert guess_mood("I'm not happy about this") in (Mood.SADNESS, Mood.ANGER)
+    assert guess_mood("i can't stop crying") is Mood.SADNESS
+    assert guess_mood("oh great, another monday 🙄") is Mood.ANGER
+    assert guess_mood("💀💀") is Mood.JOY
+
+
+@pytest.mark.parametrize(
+    ("text", "subject"),
+    [
+        ("make a clip of a dancing cat", "a dancing cat"),
+        ("can you make a gif of a cat on a skateboard pls 🐱", "a cat on a skateboard"),
+        ("show me a sad frog", "a sad frog"),
+        ("draw a dog eating pizza", "a dog eating pizza"),
+        ("gif of pikachu crying", "pikachu crying"),
+        ("a penguin that just won the lottery", "a penguin that just won the lottery"),
+        ("hey bot, draw a robot making coffee!", "a robot making coffee"),
+        ("I aced my exam!", None),
+        ("a bit tired today", None),
+        ("a guy at my work is so annoying", None),
+        ("show me what you got", None),
+    ],
+)
+def test_requests_that_name_a_subject_keep_it(text: str, subject: str | None) -> None:
+    assert extract_subject(text, load_templates()["subject"]) == subject
+
+
+def test_a_named_subject_is_shown_not_reacted_to() -> None:
+    spec = spec_from_text("gif of pikachu crying", mascot="a corgi")
+    assert spec.prompt.startswith("Pikachu crying")
+    assert "reacting to" not in spec.prompt and "corgi" not in spec.prompt
+
+
+def test_other_messages_show_the_mascot_reacting() -> None:
+    default = load_templates()["prompt"]["default_subject"]
+    assert spec_from_text("I aced my exam!").prompt.startswith(default[:1].upper() + default[1:])
+    spec = spec_from_text("I aced my exam!", mascot="a grumpy corgi")
+    assert spec.prompt.startswith("A grumpy corgi") and 'reacting to "I aced my exam!"' in spec.prompt
+
+
+def test_a_reading_sets_mood_and_intensity_unless_overridden() -> None:
+    reading = EmotionReading(Mood.FEAR, Intensity.HIGH, 0.9, {m: 0.0 for m in Mood} | {Mood.FEAR: 0.9})
+    spec = spec_from_text("tomorrow is the day", reading=reading)
+    assert (spec.mood, spec.intensity) == (Mood.FEAR, Intensity.HIGH)
+    assert load_templates()["moods"]["fear"]["negative"] in spec.negative_prompt
+    override = spec_from_text("tomorrow is the day", reading=reading, mood=Mood.JOY)
+    assert override.mood is Mood.JOY and override.intensity is Intensity.HIGH
+
+
+def test_same_input_and_settings_give_an_identical_spec() -> None:
+    kwargs = {"style": "comic", "mascot": "a frog", "width": 480, "height": 480, "frames": 8}
+    assert spec_from_text("whoa, no way!", **kwargs) == spec_from_text("whoa, no way!", **kwargs)
+    assert (
+        spec_from_text("whoa, no way!", **kwargs).to_dict()
+        == spec_from_text("whoa, no way!", **kwargs).to_dict()
+    )
+
+
+def test_cli_style_fields_pass_through() -> None:
+    spec = spec_from_text("hi", mood=Mood.LOVE, style="anime", seed=3, width=480, height=480, format="gif")
+    assert (spec.mood, spec.seed, spec.width, spec.format.value) == (Mood.LOVE, 3, 480, "gif")
+
+
+def test_an_operator_templates_file_overrides_the_shipped_one(tmp_path: Path) -> None:
+    path = tmp_path / "templates.toml"
+    path.write_text(
+        '[prompt]\ndefault_subject = "a tiny dragon"\n'
+        '[styles.vaporwave]\nwords = "vaporwave, neon pink and teal"\n'
+        '[moods.joy]\naction = "doing a victory lap"\n',
+        "utf-8",
+    )
+    spec = spec_from_text("we won", style="vaporwave", mood=Mood.JOY, templates_path=path)
+    assert spec.prompt.startswith("A tiny dragon doing a victory lap")
+    assert "neon pink and teal" in spec.prompt
+    # What the file does not set comes from the shipped templates.
+    assert load_templates()["moods"]["joy"]["motion"] in spec.prompt
+    with pytest.raises(SpecError, match="style"):
+        spec_from_text("we won", style="vaporwave")
+
+
+def test_an_unreadable_templates_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "broken.toml"
+    path.write_text("[prompt\n", "utf-8")
+    with pytest.raises(SpecError, match="templates"):
+        load_templates(path)

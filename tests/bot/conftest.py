@@ -1,0 +1,47 @@
+"""Fixtures for the bot: one orchestrator with the real text models, loaded once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from reactclip.engine.backends import Backend, ProgressCallback, RenderedFrames
+from reactclip.engine.backends.sticker import StickerBackend
+from reactclip.engine.spec import GenerationSpec
+
+
+class RecordingBackend:
+    """The real sticker renderer, counting what reaches it: proof of what the engine was asked."""
+
+    def __init__(self, inner: Backend | None = None) -> None:
+        self.inner = inner or StickerBackend()
+        self.name = self.inner.name
+        self.variant = self.inner.variant
+        self.calls: list[list[GenerationSpec]] = []
+
+    def generate(
+        self, specs: Sequence[GenerationSpec], on_progress: ProgressCallback | None = None
+    ) -> list[RenderedFrames]:
+        self.calls.append(list(specs))
+        return self.inner.generate(specs, on_progress)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@pytest.fixture
+def recording_backend() -> RecordingBackend:
+    return RecordingBackend()
+
+
+@pytest.fixture(scope="session")
+def text_models() -> dict[str, Any]:
+    """The real embedder, text moderator and emotion reader, shared by every bot test."""
+    from reactclip.engine.prompting import EmotionReader
+    from reactclip.moderation.embedder import SentenceEmbedder
+    from reactclip.moderation.text import TextModerator
+
+    embedder = SentenceEmbedder()
+    return {"embedder": embedder, "moderator": TextModerator(embedder), "emotion": EmotionReader(embedder)}

@@ -1,0 +1,121 @@
+"""The one path: moderation before any work, emotion to spec, the engine, the frame check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from reactclip.bot.orchestrator import Orchestrator, SpecRequest, hash_user
+from reactclip.bot.refusals import FrameRefused, TextRefused
+from reactclip.bot.settings import Settings
+from reactclip.engine.encode import probe_video
+from reactclip.engine.mood import Mood
+from reactclip.moderation import Category, RequestContext
+from reactclip.moderation.frames import Detection, FrameModerator
+
+pytestmark = pytest.mark.slow
+
+NORMAL = RequestContext(user_hash=hash_user(42))
+NSFW = RequestContext(nsfw_channel=True, user_hash=hash_user(42))
+
+
+class ExplicitDetector:
+    """Reports an exposed-genitalia detection on every frame: the detector's output for a clip that
+    must not be posted, without keeping any such image."""
+
+    def __init__(self) -> None:
+        self.frames_seen = 0
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        self.frames_seen += 1
+        return [Detection("FEMALE_GENITALIA_EXPOSED", 0.9, (0, 0, 10, 10))]
+
+
+def orchestrator(text_models: dict[str, Any], backend: Any, frames: FrameModerator | None = None) -> Orchestrator:
+    settings = Settings()
+    return Orchestrator(
+        settings,
+        text_models["embedder"],
+        text_models["moderator"],
+        text_models["emotion"],
+        frames or FrameModerator(),
+        backend,
+    )
+
+
+SMALL = SpecRequest(fields={"width": 320, "height": 240, "frames": 8})
+
+
+def test_an_allowed_message_becomes_a_clip_that_fits_its_mood(
+    clean_env: Any, text_models: dict[str, Any], recording_backend: Any
+) -> None:
+    clip = orchestrator(text_models, recording_backend).generate("I aced my exam!!", NORMAL, SMALL)
+    assert clip.spec.mood is Mood.JOY
+    assert len(recording_backend.calls) == 1
+    info = probe_video(clip.data, "mp4")
+    assert (info.width, info.height, info.frames) == (320, 240, 8)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("make a video of her naked body", Category.SEXUAL),
+        ("k.y.s nobody wants you here", Category.HARASSMENT),
+    ],
+)
+def test_a_refused_message_never_reaches_the_engine(
+    clean_env: Any, text_models: dict[str, Any], recording_backend: Any, text: str, category: Category
+) -> None:
+    with pytest.raises(TextRefused) as refused:
+        orchestrator(text_models, recording_backend).generate(text, NORMAL, SMALL)
+    assert refused.value.verdict.category is category
+    assert str(refused.value)  # a reason fit to show the user
+    assert recording_backend.calls == []
+
+
+def test_sexual_content_is_allowed_in_nsfw_channels_but_minors_never(
+    clean_env: Any, text_models: dict[str, Any], recording_backend: Any
+) -> None:
+    orch = orchestrator(text_models, recording_backend)
+    assert orch.analyze("make a video of her naked body", NSFW).verdict.allowed
+    minors = orch.analyze("sexy pics of a 12 year old girl", NSFW)
+    assert not minors.verdict.allowed and minors.verdict.category is Category.SEXUAL_MINORS
+    assert minors.spec is None
+
+
+def test_a_clip_failing_the_frame_check_is_neither_encoded_nor_returned(
+    clean_env: Any, text_models: dict[str, Any], recording_backend: Any
+) -> None:
+    detector = ExplicitDetector()
+    orch = orchestrator(text_models, recording_backend, FrameModerator(detector=detector, sample_frames=4))
+    with pytest.raises(FrameRefused) as refused:
+        orch.generate("a happy dancing cat", NORMAL, SMALL)
+    assert refused.value.verdict.category is Category.SEXUAL
+    assert detector.frames_seen == 4
+    assert len(recording_backend.calls) == 1
+    # The same detector output in an NSFW channel lets the clip through.
+    clip = orch.generate("a happy dancing cat", NSFW, SMALL)
+    assert clip.data
+
+
+def test_raw_prompt_skips_the_emotion_mapping_but_not_moderation(
+    clean_env: Any, text_models: dict[str, Any], recording_backend: Any
+) -> None:
+    orch = orchestrator(text_models, recording_backend)
+    raw = SpecRequest(raw_prompt=True)
+    analysis = orch.analyze("a corgi surfing a huge wave, golden hour", NORMAL, raw)
+    assert analysis.spec is not None
+    assert analysis.spec.prompt == "a corgi surfing a huge wave, golden hour"
+    assert not orch.analyze("k.y.s nobody wants you here", NORMAL, raw).verdict.allowed
+
+
+def test_the_same_message_gives_the_same_spec_and_many_match_one(
+    clean_env: Any, text_models: dict[str, Any], recording_backend: Any
+) -> None:
+    orch = orchestrator(text_models, recording_backend)
+    texts = ["we won the finals!!", "ugh mondays 🙄", "my dog died", "ewww gross"]
+    one_by_one = [orch.analyze(t, NORMAL) for t in texts]
+    assert [a.spec for a in orch.analyze_many(texts, NORMAL)] == [a.spec for a in one_by_one]
+    assert orch.analyze(texts[0], NORMAL).spec == one_by_one[0].spec

@@ -1,0 +1,273 @@
+"""Emotion reading: the trained classifier on MiniLM plus cues, its fallbacks and its shipped data."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reactclip.engine.mood import Intensity, Mood
+from reactclip.engine.prompting import EmotionModelError, EmotionReader
+from reactclip.engine.prompting.emotion import default_model_path, default_train_path, emoji_as_words
+
+HOLDOUT = Path(__file__).parent / "data" / "emotion_holdout.jsonl"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> object:
+    from reactclip.moderation.embedder import SentenceEmbedder
+
+    return SentenceEmbedder()
+
+
+@pytest.fixture(scope="session")
+def reader(embedder: object) -> EmotionReader:
+    return EmotionReader(embedder)  # type: ignore[arg-type]
+
+
+def _jsonl(path: Path) -> list[dict[str, str]]:
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+# -- shipped data -------------------------------------------------------------------------------
+
+
+def test_shipped_model_was_trained_on_the_shipped_data() -> None:
+    with np.load(default_model_path()) as data:
+        trained_on = str(data["sha256"])
+        classes = {str(c) for c in data["classes"]}
+    assert trained_on == hashlib.sha256(default_train_path().read_bytes()).hexdigest(), (
+        "emotion_train.jsonl changed; retrain: python -m reactclip.engine.prompting.train_emotion"
+    )
+    assert classes == {m.value for m in Mood}
+
+
+def test_training_data_is_large_balanced_and_apart_from_the_holdout() -> None:
+    rows = _jsonl(default_train_path())
+    assert len(rows) >= 800
+    counts = {m: sum(r["emotion"] == m.value for r in rows) for m in Mood}
+    assert min(counts.values()) >= 100, counts
+    train_texts = {r["text"].lower() for r in rows}
+    assert not train_texts & {r["text"].lower() for r in _jsonl(HOLDOUT)}
+
+
+def test_a_model_file_of_the_wrong_shape_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bad.npz"
+    np.savez(path, coef=np.zeros((8, 3)), intercept=np.zeros(8))
+    with pytest.raises(EmotionModelError, match="cannot read"):
+        EmotionReader(None, model_path=path)
+
+
+# -- cues alone (no embedder) ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "mood"),
+    [
+        ("💀", Mood.JOY),
+        ("😭😭", Mood.SADNESS),
+        ("🔥🔥🔥", Mood.JOY),
+        ("🤮", Mood.DISGUST),
+        ("oh great, another monday 🙄", Mood.ANGER),
+        ("the meeting moved to 3pm", Mood.NEUTRAL),
+    ],
+)
+def test_without_an_embedder_the_cues_decide(text: str, mood: Mood) -> None:
+    reading = EmotionReader(None).read(text)
+    assert reading.mood is mood
+    assert sum(reading.scores.values()) == pytest.approx(1.0)
+    assert reading.confidence == pytest.approx(reading.scores[mood])
+
+
+def test_without_an_embedder_negation_flips_the_cue() -> None:
+    reader = EmotionReader(None)
+    assert reader.read("not bad at all").mood is Mood.JOY
+    assert reader.read("I'm not happy about this").mood in (Mood.SADNESS, Mood.ANGER)
+    assert reader.read("not scared anymore").mood is not Mood.FEAR
+
+
+def test_shouting_and_confidence_raise_intensity() -> None:
+    reader = EmotionReader(None)
+    assert reader.read("ok fine").intensity is Intensity.LOW
+    assert reader.read("I AM SO MAD RIGHT NOW!!!").intensity is Intensity.HIGH
+
+
+# -- the trained classifier on real MiniLM embeddings ---------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "mood"),
+    [
+        ("I aced my exam!", Mood.JOY),
+        ("we finally won the tournament, so happy", Mood.JOY),
+        ("I love you so much", Mood.LOVE),
+        ("my girlfriend is the sweetest person alive 🥰", Mood.LOVE),
+        ("my dog died today", Mood.SADNESS),
+        ("i feel so alone lately", Mood.SADNESS),
+        ("this is so unfair, I'm furious", Mood.ANGER),
+        ("why does nobody ever listen to me, so annoying", Mood.ANGER),
+        ("I'm scared of the dark", Mood.FEAR),
+        ("my exam is tomorrow and i'm panicking", Mood.FEAR),
+        ("whoa, no way!", Mood.SURPRISE),
+        ("wait, they're getting married??", Mood.SURPRISE),
+        ("ewww that's gross", Mood.DISGUST),
+        ("there's mold all over the bread 🤢", Mood.DISGUST),
+        ("the meeting moved to 3pm", Mood.NEUTRAL),
+        ("can you make a clip of a dancing cat", Mood.NEUTRAL),
+    ],
+)
+def test_clear_messages_read_as_their_mood(reader: EmotionReader, text: str, mood: Mood) -> None:
+    assert reader.read(text).mood is mood
+
+
+@pytest.mark.slow
+def test_negation_is_read(reader: EmotionReader) -> None:
+    assert reader.read("not bad at all").mood in (Mood.JOY, Mood.NEUTRAL)
+    assert reader.read("I'm not happy about this").mood in (Mood.SADNESS, Mood.ANGER)
+    assert reader.read("not scared anymore").mood is not Mood.FEAR
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "text",
+    ["yeah right", "oh great, another monday 🙄", "sure, because that always works", "wow amazing job /s"],
+)
+def test_sarcasm_is_not_joy(reader: EmotionReader, text: str) -> None:
+    mood = reader.read(text).mood
+    assert mood not in (Mood.JOY, Mood.LOVE)
+    assert mood in (Mood.ANGER, Mood.DISGUST)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "mood"),
+    [
+        ("😭😭", Mood.SADNESS),
+        ("🔥🔥🔥", Mood.JOY),
+        ("🤮", Mood.DISGUST),
+        ("💀", Mood.JOY),
+        ("😡", Mood.ANGER),
+    ],
+)
+def test_emoji_only_messages_go_by_the_emoji(reader: EmotionReader, text: str, mood: Mood) -> None:
+    assert reader.read(text).mood is mood
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "mood"),
+    [
+        ("lmao", Mood.JOY),
+        ("ded 💀", Mood.JOY),
+        ("W", Mood.JOY),
+        ("L", Mood.SADNESS),
+        ("pog", Mood.JOY),
+        ("sheesh 🔥", Mood.JOY),
+        ("rip", Mood.SADNESS),
+        ("no cap this game slaps fr fr", Mood.JOY),
+        ("ngl i'm kinda scared", Mood.FEAR),
+        ("bruh why would you do that", Mood.ANGER),
+    ],
+)
+def test_discord_slang_is_understood(reader: EmotionReader, text: str, mood: Mood) -> None:
+    assert reader.read(text).mood is mood
+
+
+@pytest.mark.slow
+def test_a_precomputed_normalised_embedding_gives_the_same_mood(
+    reader: EmotionReader, embedder: object
+) -> None:
+    texts = ["I AM SO MAD RIGHT NOW!!!", "omg they're back together??", "miss you already 🥺❤️"]
+    normalised = embedder.encode([emoji_as_words(t) for t in texts])  # type: ignore[attr-defined]
+    for text, vector in zip(texts, normalised, strict=True):
+        assert reader.read(text, embedding=vector).mood is reader.read(text).mood
+
+
+@pytest.mark.slow
+def test_read_many_matches_read(reader: EmotionReader) -> None:
+    texts = ["I aced my exam!", "ewww", "😭", "the bus is at 5"]
+    assert [r.mood for r in reader.read_many(texts)] == [reader.read(t).mood for t in texts]
+    assert reader.read_many([]) == []
+
+
+@pytest.mark.slow
+def test_an_embedding_of_the_wrong_size_is_refused(reader: EmotionReader) -> None:
+    with pytest.raises(EmotionModelError, match="384"):
+        reader.read("hello", embedding=np.zeros(10, dtype=np.float32))
+
+
+@pytest.mark.slow
+def test_holdout_accuracy_is_at_least_80_percent(reader: EmotionReader) -> None:
+    """A real measurement: the holdout was written after training and is never trained on."""
+    rows = _jsonl(HOLDOUT)
+    readings = reader.read_many([r["text"] for r in rows])
+    correct = sum(r["emotion"] == reading.mood.value for r, reading in zip(rows, readings, strict=True))
+    assert len(rows) >= 100
+    assert correct / len(rows) >= 0.8
+
+
+# -- an operator's transformers classifier -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_classifier_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random-weight BERT with go_emotions-style labels and an offline word-level tokenizer."""
+    import torch
+    from tokenizers import Tokenizer
+    from tokenizers.models import WordLevel
+    from tokenizers.pre_tokenizers import Whitespace
+    from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
+
+    path = tmp_path_factory.mktemp("tiny-emotion")
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "i", "am", "so", "happy", "mad", "scared", "ok"]
+    tokenizer = Tokenizer(WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = Whitespace()  # type: ignore[assignment]
+    PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]"
+    ).save_pretrained(path)
+    labels = ["admiration", "annoyance", "nervousness", "neutral", "LABEL_UNMAPPED"]
+    config = BertConfig(
+        vocab_size=len(words),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=32,
+        id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)},
+    )
+    torch.manual_seed(0)
+    BertForSequenceClassification(config).save_pretrained(path)
+    return path
+
+
+def test_an_operator_classifier_is_mapped_to_moods(tiny_classifier_dir: Path) -> None:
+    reader = EmotionReader(None, classifier_dir=tiny_classifier_dir)
+    readings = [reader.read("i am so happy"), *reader.read_many(["i am mad", "ok"])]
+    for reading in readings:
+        assert sum(reading.scores.values()) == pytest.approx(1.0)
+        # Only moods that some label maps to get any weight; the unmapped label is ignored.
+        assert {m for m, p in reading.scores.items() if p > 0} <= {
+            Mood.JOY,
+            Mood.ANGER,
+            Mood.FEAR,
+            Mood.NEUTRAL,
+        }
+        assert reading.mood in (Mood.JOY, Mood.ANGER, Mood.FEAR, Mood.NEUTRAL)
+    # Emoji-only messages still go by the emoji.
+    assert reader.read("😭😭").mood is Mood.SADNESS
+
+
+def test_a_custom_label_map_is_used(tiny_classifier_dir: Path) -> None:
+    reader = EmotionReader(None, classifier_dir=tiny_classifier_dir, label_map={"admiration": Mood.LOVE})
+    reading = reader.read("i am so happy")
+    assert reading.mood is Mood.LOVE and reading.confidence == pytest.approx(1.0)
+
+
+def test_a_folder_without_a_model_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(EmotionModelError, match=r"config\.json"):
+        EmotionReader(None, classifier_dir=tmp_path)
