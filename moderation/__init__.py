@@ -5,6 +5,31 @@ It imports nothing of the engine, the bot or speech; the bot's orchestrator wire
 
 from reactclip.moderation.categories import UNSAFE, Category
 from reactclip.moderation.context import GuildPolicy, RequestContext
+from reactclip.moderation.embedder import Embedder, SentenceEmbedder
+from reactclip.moderation.lexicon import Lexicon, LexiconHit
+from reactclip.moderation.normalize import normalize
+from reactclip.moderation.policy import REASONS, is_blocked, verdict_for
+from reactclip.moderation.semantic import SemanticClassifier, SemanticFinding, SemanticThresholds
+from reactclip.moderation.text import TextModerator
 from reactclip.moderation.verdict import FrameVerdict, TextVerdict
 
-__all__ = ["UNSAFE", "Category", "FrameVerdict", "GuildPolicy", "RequestContext", "TextVerdict"]
+__all__ = [
+    "REASONS",
+    "UNSAFE",
+    "Category",
+    "Embedder",
+    "FrameVerdict",
+    "GuildPolicy",
+    "Lexicon",
+    "LexiconHit",
+    "RequestContext",
+    "SemanticClassifier",
+    "SemanticFinding",
+    "SemanticThresholds",
+    "SentenceEmbedder",
+    "TextModerator",
+    "TextVerdict",
+    "is_blocked",
+    "normalize",
+    "verdict_for",
+]

@@ -36,6 +36,10 @@ class SentenceEmbedder:
 
     def encode(self, sentences: list[str]) -> np.ndarray:
         vectors = self.model.encode(
-            sentences, batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            sentences,
+            batch_size=64,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)

@@ -49,7 +49,9 @@ class Lexicon:
 
     def __init__(self, path: Path | None = None) -> None:
         if path is None:
-            text = (resources.files("reactclip.moderation") / "data" / "lexicon.toml").read_text(encoding="utf-8")
+            text = (resources.files("reactclip.moderation") / "data" / "lexicon.toml").read_text(
+                encoding="utf-8"
+            )
         else:
             text = path.read_text(encoding="utf-8")
         data = tomllib.loads(text)
@@ -57,7 +59,9 @@ class Lexicon:
         categories = data["categories"]
         unknown = set(categories) - {c.value for c in Category}
         if unknown:
-            raise ValueError(f"lexicon has unknown categories {sorted(unknown)}; allowed: {[c.value for c in Category]}")
+            raise ValueError(
+                f"lexicon has unknown categories {sorted(unknown)}; allowed: {[c.value for c in Category]}"
+            )
         self.patterns: dict[Category, re.Pattern[str]] = {
             Category(name): _compile(section["terms"], lists) for name, section in categories.items()
         }
@@ -97,7 +101,9 @@ class Lexicon:
             return []
         cues = [(h.start, h.end) for h in hits if h.category is Category.SEXUAL]
         if self.minor_cue_pattern is not None:
-            cues += [m.span() for m in self.minor_cue_pattern.finditer(normalized) if not is_allowed(*m.span())]
+            cues += [
+                m.span() for m in self.minor_cue_pattern.finditer(normalized) if not is_allowed(*m.span())
+            ]
         found = []
         for m_start, m_end in minors:
             for c_start, c_end in cues:
@@ -107,4 +113,3 @@ class Lexicon:
                     found.append(LexiconHit(Category.SEXUAL_MINORS, start, end, normalized[start:end]))
                     break
         return found
-

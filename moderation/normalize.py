@@ -31,7 +31,10 @@ from importlib import resources
 _DATA = resources.files("reactclip.moderation") / "data"
 
 # Characters that render as nothing (or only join neighbours) and so can split a word invisibly.
-_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufe00-\ufe0f\U000e0000-\U000e007f]")
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+    "\ufeff\ufe00-\ufe0f\U000e0000-\U000e007f]"
+)
 _SKIN_TONES = re.compile("[\U0001f3fb-\U0001f3ff]")
 _VARIATION_SELECTORS = re.compile("[\ufe0e\ufe0f]")
 _REGIONAL_INDICATORS = {chr(0x1F1E6 + i): chr(ord("a") + i) for i in range(26)}
@@ -68,12 +71,19 @@ _NUMBER_WITH_UNIT = re.compile(
 )
 # Runs of single characters separated the same way: "k i l l", "k.i.l.l", "k-i-l-l", "k_i_l_l".
 _SPACED_RUN = re.compile(
-    r"(?<![a-z0-9@$])[a-z0-9@$](?:(?P<sep>[ .\-_*,/\\~+]{1,3})[a-z0-9@$])(?:(?P=sep)[a-z0-9@$])+(?![a-z0-9@$])"
+    r"(?<![a-z0-9@$])[a-z0-9@$](?:(?P<sep>[ .\-_*,/\\~+]{1,3})[a-z0-9@$])"
+    r"(?:(?P=sep)[a-z0-9@$])+(?![a-z0-9@$])"
 )
 _STRETCH = re.compile(r"([a-z])\1{2,}")
 _SPACES = re.compile(r"\s+")
+# Word endings that are never words of their own when splitting a run-together word.
+_SUFFIXES = frozenset(
+    {"ing", "less", "ness", "ed", "er", "ers", "est", "ly", "ful", "tion", "ment", "able", "ish"}
+)
+# Short words allowed as pieces of a run-together phrase ("iwanttodie" -> "i want to die").
 _SHORT_WORDS = frozenset(
-    "i a to me my u ur of in on it is go be do so no we he up an at or am as by if us ya im oh ok".split()
+    {"i", "a", "to", "me", "my", "u", "ur", "of", "in", "on", "it", "is", "go", "be", "do", "so", "no", "we"}
+    | {"he", "up", "an", "at", "or", "am", "as", "by", "if", "us", "ya", "im", "oh", "ok"}
 )
 
 
@@ -203,7 +213,7 @@ def unleet(text: str) -> str:
 
 def _unstretch_token(token: str) -> str:
     runs = list(_STRETCH.finditer(token))
-    if not runs:
+    if not runs or len(set(token)) == 1:  # "kkk", "zzz": a run is the whole word
         return token
     words = known_words()
     # Each stretched run is read as two letters or one; the first known word wins, else one.
@@ -229,7 +239,11 @@ def _split_token(token: str) -> str:
     parts = _segment(token, words)
     # Few pieces, each a real word or a common short one: a run-together phrase, not a name chopped
     # into syllables ("discord" must not become "disco rd").
-    if parts and len(parts) <= 5 and all(len(p) >= 3 or p in _SHORT_WORDS for p in parts):
+    if (
+        parts
+        and len(parts) <= 5
+        and all((len(p) >= 3 or p in _SHORT_WORDS) and p not in _SUFFIXES for p in parts)
+    ):
         return " ".join(parts)
     return token
 
@@ -241,7 +255,7 @@ def split_run_together(text: str) -> str:
 def normalize(text: str) -> str:
     """The canonical folded, lower-case form of ``text`` for the lexicon and the embedder."""
     text = replace_emoji(replace_discord_markup(text))
-    text = fold_unicode(text)
+    text = _SPACES.sub(" ", fold_unicode(text))
     text = join_spaced_letters(text)
     text = split_run_together(unstretch(unleet(text)))
     return _SPACES.sub(" ", text).strip()

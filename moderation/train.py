@@ -23,7 +23,7 @@ from reactclip.moderation.normalize import normalize
 from reactclip.moderation.semantic import MODEL_FILE, SemanticClassifier
 
 DATA_DIR = Path(str(resources.files("reactclip.moderation") / "data"))
-REGULARISATION_C = 4.0
+REGULARISATION_C = 1.0
 
 
 def file_sha256(path: Path) -> str:
@@ -51,7 +51,7 @@ def embed_normalised(texts: list[str], embedder: Embedder) -> np.ndarray:
 def fit(embeddings: np.ndarray, labels: list[Category]) -> tuple[np.ndarray, np.ndarray, list[Category]]:
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(C=REGULARISATION_C, max_iter=5000, class_weight="balanced")
+    model = LogisticRegression(C=REGULARISATION_C, max_iter=5000)
     model.fit(embeddings, [c.value for c in labels])
     classes = [Category(c) for c in model.classes_]
     return model.coef_.astype(np.float32), model.intercept_.astype(np.float32), classes
@@ -78,7 +78,8 @@ def out_of_fold_report(embeddings: np.ndarray, labels: list[Category], folds: in
         if category is Category.NONE:
             print(f"  safe wrongly flagged: {flagged[mask].mean():.1%} of {mask.sum()}")
         else:
-            print(f"  {category.value:14s} caught {flagged[mask].mean():.1%}  (right category {correct[mask].mean():.1%}) of {mask.sum()}")
+            caught, right = flagged[mask].mean(), correct[mask].mean()
+            print(f"  {category.value:14s} caught {caught:.1%}  (right category {right:.1%}) of {mask.sum()}")
 
 
 def main(argv: list[str] | None = None) -> None:

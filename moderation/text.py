@@ -1,0 +1,142 @@
+"""Text moderation before any generation: layers cheapest first, then the policy.
+
+1. normalise (normalize.py) so evasions read as the words they hide;
+2. lexicon: a hit decides (confidence 0.95) unless an allow-list phrase covers it;
+3. semantic: MiniLM embedding -> logistic regression, per-category thresholds (lower when strict);
+4. classifier: an operator's transformers model, only where one is configured;
+5. policy: what the found category means in this channel (policy.py).
+
+A finding the policy allows (sexual content in an NSFW channel) does not stop the later layers: they
+may still find something blocked everywhere. Every block is logged with category, layer and the
+user's hash; the raw text only at DEBUG.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from reactclip.moderation.categories import Category
+from reactclip.moderation.classifier import DEFAULT_THRESHOLD, TransformersClassifier
+from reactclip.moderation.context import RequestContext
+from reactclip.moderation.embedder import Embedder
+from reactclip.moderation.lexicon import Lexicon
+from reactclip.moderation.normalize import normalize
+from reactclip.moderation.policy import verdict_for
+from reactclip.moderation.semantic import SemanticClassifier, SemanticThresholds
+from reactclip.moderation.verdict import TextVerdict
+
+logger = logging.getLogger("reactclip.moderation")
+
+LEXICON_CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class _Finding:
+    category: Category
+    confidence: float
+    layer: str
+
+
+class TextModerator:
+    """Decides whether a message may become a clip, in the context it was sent."""
+
+    def __init__(
+        self,
+        embedder: Embedder | None = None,
+        classifier_dir: Path | None = None,
+        *,
+        lexicon: Lexicon | None = None,
+        semantic: SemanticClassifier | None = None,
+        semantic_thresholds: SemanticThresholds | None = None,
+        classifier_threshold: float = DEFAULT_THRESHOLD,
+    ) -> None:
+        self.embedder = embedder
+        self.lexicon = lexicon or Lexicon()
+        if semantic is None and embedder is not None:
+            semantic = SemanticClassifier.load(thresholds=semantic_thresholds)
+        self.semantic = semantic
+        self.classifier = (
+            TransformersClassifier(classifier_dir, threshold=classifier_threshold) if classifier_dir else None
+        )
+
+    def check(self, text: str, context: RequestContext, embedding: np.ndarray | None = None) -> TextVerdict:
+        """``embedding``: a precomputed embedding of ``normalize(text)``, shared with emotion reading."""
+        embeddings = None if embedding is None else np.atleast_2d(embedding)
+        return self._check_batch([text], context, embeddings)[0]
+
+    def check_many(self, texts: list[str], context: RequestContext) -> list[TextVerdict]:
+        """Like ``check`` for each text, embedding them in one batch."""
+        return self._check_batch(texts, context, None)
+
+    def _check_batch(
+        self, texts: list[str], context: RequestContext, embeddings: np.ndarray | None
+    ) -> list[TextVerdict]:
+        normalized = [normalize(t) for t in texts]
+        findings: list[list[_Finding]] = [self._lexicon_findings(n) for n in normalized]
+        decided = [self._first_block(f, context) is not None for f in findings]
+
+        open_rows = [i for i, done in enumerate(decided) if not done]
+        if open_rows and self.semantic is not None and (embeddings is not None or self.embedder is not None):
+            if embeddings is None:
+                assert self.embedder is not None
+                vectors = self.embedder.encode([normalized[i] for i in open_rows])
+            else:
+                vectors = embeddings[open_rows]
+            probabilities = self.semantic.probabilities(vectors)
+            for i, row in zip(open_rows, probabilities, strict=True):
+                for f in self.semantic.findings(row, context.guild.strictness):
+                    findings[i].append(_Finding(f.category, f.probability, "semantic"))
+            open_rows = [i for i in open_rows if self._first_block(findings[i], context) is None]
+
+        if open_rows and self.classifier is not None:
+            threshold = self.classifier.threshold
+            if context.guild.strictness == "strict":
+                threshold *= (
+                    self.semantic.thresholds if self.semantic else SemanticThresholds()
+                ).strict_factor
+            scores = self.classifier.scores([normalized[i] for i in open_rows])
+            for i, row_scores in zip(open_rows, scores, strict=True):
+                for category, score in self.classifier.findings(row_scores, threshold):
+                    findings[i].append(_Finding(category, score, "classifier"))
+
+        return [self._verdict(t, f, context) for t, f in zip(texts, findings, strict=True)]
+
+    def _lexicon_findings(self, normalized: str) -> list[_Finding]:
+        seen: list[Category] = []
+        for hit in self.lexicon.find(normalized):
+            if hit.category not in seen:
+                seen.append(hit.category)
+        return [_Finding(c, LEXICON_CONFIDENCE, "lexicon") for c in seen]
+
+    @staticmethod
+    def _first_block(findings: list[_Finding], context: RequestContext) -> TextVerdict | None:
+        for f in findings:
+            verdict = verdict_for(f.category, f.confidence, f.layer, context)
+            if not verdict.allowed:
+                return verdict
+        return None
+
+    def _verdict(self, text: str, findings: list[_Finding], context: RequestContext) -> TextVerdict:
+        blocked = self._first_block(findings, context)
+        if blocked is not None:
+            log = logger.warning if blocked.category is Category.SEXUAL_MINORS else logger.info
+            log(
+                "blocked text: category=%s layer=%s confidence=%.2f user=%s nsfw=%s dm=%s",
+                blocked.category.value,
+                blocked.layer,
+                blocked.confidence,
+                context.user_hash,
+                context.nsfw_channel,
+                context.is_dm,
+            )
+            logger.debug("blocked text (user=%s): %r", context.user_hash, text)
+            return blocked
+        if findings:  # found, but allowed here (sexual content in an NSFW channel)
+            f = findings[0]
+            return TextVerdict(True, f.category, f.confidence, f.layer, "")
+        layer = "semantic" if self.semantic is not None and self.embedder is not None else "lexicon"
+        return TextVerdict(True, Category.NONE, 0.0, layer, "")

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import json
+import time
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reactclip.moderation import Category, RequestContext, SemanticClassifier, TextModerator
+from reactclip.moderation.evaluate import evaluate
+from reactclip.moderation.train import file_sha256
+
+DATA = Path(str(resources.files("reactclip.moderation") / "data"))
+HELDOUT = Path(__file__).with_name("heldout.jsonl")
+
+
+def test_shipped_weights_match_the_training_data() -> None:
+    """Editing train.jsonl without running `python -m reactclip.moderation.train` fails here."""
+    with np.load(DATA / "semantic_model.npz", allow_pickle=False) as model:
+        assert str(model["train_sha256"]) == file_sha256(DATA / "train.jsonl")
+
+
+def test_training_data_is_large_and_mostly_safe() -> None:
+    rows = [json.loads(line) for line in (DATA / "train.jsonl").read_text(encoding="utf-8").splitlines()]
+    counts = {c.value: sum(r["category"] == c.value for r in rows) for c in Category}
+    assert len(rows) >= 700
+    assert counts["none"] / len(rows) >= 0.45
+    assert all(counts[c.value] >= 50 for c in Category)
+
+
+def test_softmax_rows_sum_to_one_without_sklearn() -> None:
+    model = SemanticClassifier.load()
+    probabilities = model.probabilities(np.random.default_rng(0).normal(size=(3, 384)).astype(np.float32))
+    assert probabilities.shape == (3, len(model.classes))
+    assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_semantic_layer_catches_what_the_lexicon_misses(full_moderator: TextModerator) -> None:
+    text = "i don't think i can keep going, i'm so tired of everything"
+    assert full_moderator.lexicon.find(text) == []
+    verdict = full_moderator.check(text, RequestContext())
+    assert not verdict.allowed
+    assert verdict.category is Category.SELF_HARM
+
+
+@pytest.mark.slow
+def test_heldout_quality(full_moderator: TextModerator) -> None:
+    rows = [json.loads(line) for line in HELDOUT.read_text(encoding="utf-8").splitlines() if line.strip()]
+    scores = evaluate(full_moderator, rows)
+    assert scores["caught_sexual_minors"] == 1.0
+    assert scores["caught_unsafe"] >= 0.88
+    assert scores["caught_obfuscated"] >= 0.9
+    assert scores["safe_wrongly_blocked"] <= 0.03
+
+
+@pytest.mark.slow
+def test_check_takes_under_20ms_on_one_core(full_moderator: TextModerator) -> None:
+    context = RequestContext()
+    full_moderator.check("warm up", context)
+    texts = ["what a great day at the beach with my friends"] * 20
+    started = time.perf_counter()
+    for text in texts:
+        full_moderator.check(text, context)
+    assert (time.perf_counter() - started) / len(texts) < 0.02

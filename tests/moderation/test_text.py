@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from reactclip.moderation import (
+    REASONS,
+    Category,
+    GuildPolicy,
+    RequestContext,
+    SemanticClassifier,
+    SemanticThresholds,
+    TextModerator,
+)
+
+SFW = RequestContext(nsfw_channel=False, user_hash="u-sfw")
+NSFW = RequestContext(nsfw_channel=True, user_hash="u-nsfw")
+DM = RequestContext(nsfw_channel=True, is_dm=True, user_hash="u-dm")
+NSFW_OFF = RequestContext(nsfw_channel=True, guild=GuildPolicy(allow_nsfw_channels=False), user_hash="u-off")
+
+
+def test_sexual_is_blocked_outside_nsfw_channels(lexicon_moderator: TextModerator) -> None:
+    verdict = lexicon_moderator.check("send nudes", SFW)
+    assert not verdict.allowed
+    assert verdict.category is Category.SEXUAL
+    assert verdict.layer == "lexicon"
+    assert verdict.reason == REASONS[Category.SEXUAL]
+
+
+def test_sexual_is_allowed_in_nsfw_channels_and_keeps_its_category(lexicon_moderator: TextModerator) -> None:
+    verdict = lexicon_moderator.check("send nudes", NSFW)
+    assert verdict.allowed
+    assert verdict.category is Category.SEXUAL
+
+
+def test_dms_count_as_not_nsfw(lexicon_moderator: TextModerator) -> None:
+    assert not lexicon_moderator.check("send nudes", DM).allowed
+
+
+def test_guild_that_turns_off_nsfw_channels_blocks_sexual_there(lexicon_moderator: TextModerator) -> None:
+    assert not lexicon_moderator.check("send nudes", NSFW_OFF).allowed
+
+
+@pytest.mark.parametrize("context", [SFW, NSFW, DM, NSFW_OFF])
+def test_minors_are_blocked_everywhere(lexicon_moderator: TextModerator, context: RequestContext) -> None:
+    verdict = lexicon_moderator.check("s3xy 13 year old nudes", context)
+    assert not verdict.allowed
+    assert verdict.category is Category.SEXUAL_MINORS
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("i'm going to stab you", Category.VIOLENCE_GORE),
+        ("gas the jews", Category.HATE),
+        ("i want to kill myself", Category.SELF_HARM),
+        ("kys loser", Category.HARASSMENT),
+    ],
+)
+def test_other_unsafe_categories_are_blocked_even_in_nsfw(
+    lexicon_moderator: TextModerator, text: str, category: Category
+) -> None:
+    verdict = lexicon_moderator.check(text, NSFW)
+    assert not verdict.allowed
+    assert verdict.category is category
+
+
+def test_an_allowed_sexual_finding_does_not_hide_a_blocked_one(lexicon_moderator: TextModerator) -> None:
+    verdict = lexicon_moderator.check("send nudes or kys", NSFW)
+    assert not verdict.allowed
+    assert verdict.category is Category.HARASSMENT
+
+
+def test_self_harm_reason_is_caring(lexicon_moderator: TextModerator) -> None:
+    reason = lexicon_moderator.check("kms", SFW).reason
+    assert "helpline" in reason
+    assert "reach out" in reason
+
+
+def test_safe_text_is_allowed(lexicon_moderator: TextModerator) -> None:
+    verdict = lexicon_moderator.check("holy shit I passed my exam!!", SFW)
+    assert verdict.allowed
+    assert verdict.category is Category.NONE
+
+
+class _FixedEmbedder:
+    def encode(self, sentences: list[str]) -> np.ndarray:
+        return np.ones((len(sentences), 2), dtype=np.float32) / np.sqrt(2)
+
+
+def _moderator_with_harassment_probability(probability: float) -> TextModerator:
+    """A semantic layer whose output is known: constant logits give p(harassment) = probability."""
+    logit = float(np.log(probability / (1 - probability)))
+    semantic = SemanticClassifier(
+        coef=np.zeros((2, 2), dtype=np.float32),
+        intercept=np.array([0.0, logit], dtype=np.float32),
+        classes=[Category.NONE, Category.HARASSMENT],
+        thresholds=SemanticThresholds(
+            per_category={Category.HARASSMENT: 0.7}, any_unsafe=0.9, strict_factor=0.7
+        ),
+    )
+    return TextModerator(_FixedEmbedder(), semantic=semantic)
+
+
+def test_strict_guild_blocks_what_standard_allows() -> None:
+    moderator = _moderator_with_harassment_probability(0.6)  # between 0.7 * 0.7 = 0.49 and 0.7
+    standard = moderator.check("what a day", RequestContext(guild=GuildPolicy(strictness="standard")))
+    strict = moderator.check("what a day", RequestContext(guild=GuildPolicy(strictness="strict")))
+    assert standard.allowed
+    assert not strict.allowed
+    assert strict.category is Category.HARASSMENT
+    assert strict.layer == "semantic"
+    assert strict.confidence == pytest.approx(0.6, abs=1e-4)
+
+
+def test_precomputed_embedding_is_used_without_an_embedder_call() -> None:
+    moderator = _moderator_with_harassment_probability(0.95)
+    moderator.embedder = None  # an embedding handed in must be enough
+    verdict = moderator.check("what a day", SFW, embedding=np.ones(2, dtype=np.float32) / np.sqrt(2))
+    assert not verdict.allowed
+    assert verdict.layer == "semantic"
+
+
+def test_block_is_logged_with_user_hash_and_without_raw_text_at_info(
+    lexicon_moderator: TextModerator, caplog: pytest.LogCaptureFixture
+) -> None:
+    text = "kill yourself you worthless loser"
+    with caplog.at_level(logging.INFO, logger="reactclip.moderation"):
+        lexicon_moderator.check(text, RequestContext(user_hash="hash-abc123"))
+    records = [r for r in caplog.records if r.name == "reactclip.moderation"]
+    assert records
+    assert any("hash-abc123" in r.getMessage() and "harassment" in r.getMessage() for r in records)
+    assert all(text not in r.getMessage() for r in records if r.levelno >= logging.INFO)
+
+
+def test_raw_text_only_at_debug(lexicon_moderator: TextModerator, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG, logger="reactclip.moderation"):
+        lexicon_moderator.check("kys", RequestContext(user_hash="h1"))
+    debug = [r for r in caplog.records if r.levelno == logging.DEBUG]
+    assert any("kys" in r.getMessage() for r in debug)
+
+
+def test_check_many_matches_check(lexicon_moderator: TextModerator) -> None:
+    texts = ["good morning", "kys", "send nudes"]
+    assert lexicon_moderator.check_many(texts, SFW) == [lexicon_moderator.check(t, SFW) for t in texts]
