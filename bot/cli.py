@@ -103,11 +103,11 @@ def generate(
         if backend is not None:
             if backend not in BACKENDS:
                 raise UserInputError(f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
-            settings.engine.backend = backend  # type: ignore[assignment]
+            settings.engine.backend = backend
         if model is not None:
             settings.engine.wan.model = model
         fields = {"frames": frames, "fps": fps, "steps": steps, "guidance": guidance, "format": format}
-        request = _spec_request(style, mood, raw_prompt, seed, size, fields)
+        request = _spec_request(settings, style, mood, raw_prompt, seed, size, fields)
         _generate(settings, text, request, _context(nsfw_channel), out, as_json)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
@@ -116,24 +116,29 @@ def generate(
 
 
 def _spec_request(
-    style: str | None, mood: str | None, raw_prompt: bool, seed: int | None, size: str, fields: dict[str, Any]
+    settings: Settings,
+    style: str | None,
+    mood: str | None,
+    raw_prompt: bool,
+    seed: int | None,
+    size: str,
+    fields: dict[str, Any],
 ) -> SpecRequest:
+    """The requester's choices, validated before any model loads so bad input fails at once."""
     from reactclip.bot.orchestrator import SpecRequest
     from reactclip.engine.mood import Mood
-    from reactclip.engine.spec import SpecError, parse_size
+    from reactclip.engine.prompting.builder import check_style
+    from reactclip.engine.spec import GenerationSpec, SpecError, parse_size
 
     try:
         mood_value = Mood(mood) if mood else None
     except ValueError:
         raise SpecError("mood", f"{mood!r} is not one of {', '.join(m.value for m in Mood)}") from None
     width, height = parse_size(size)
-    return SpecRequest(
-        style=style,
-        mood=mood_value,
-        raw_prompt=raw_prompt,
-        seed=seed,
-        fields={**fields, "width": width, "height": height},
-    )
+    fields = {**fields, "width": width, "height": height}
+    GenerationSpec(prompt="validation", **fields)
+    check_style(style or settings.engine.prompting.style, settings.engine.prompting.templates)
+    return SpecRequest(style=style, mood=mood_value, raw_prompt=raw_prompt, seed=seed, fields=fields)
 
 
 def _generate(
@@ -184,7 +189,7 @@ def analyze(
         if jsonl == (text is not None):
             raise UserInputError("give either a TEXT or --jsonl (texts on stdin), not both or neither")
         settings = Settings()
-        request = _spec_request(style, None, raw_prompt, None, "832x480", {})
+        request = _spec_request(settings, style, None, raw_prompt, None, "832x480", {})
         orchestrator = _orchestrator(settings)
         context = _context(nsfw_channel)
         if text is not None:

@@ -30,7 +30,10 @@ class SentenceEmbedder:
 
     def __init__(self, path: Path | None = None, device: str = "cpu") -> None:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
+        # A progress bar per load would land in the CLI's output and in Discord bot logs.
+        transformers_logging.disable_progress_bar()
         self.path = path or minilm_path()
         self.model = SentenceTransformer(str(self.path), device=device, local_files_only=True)
 

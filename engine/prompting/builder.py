@@ -79,9 +79,7 @@ def build_prompt(
     """The prompt for the video model. ``subject_named``: the subject comes from the message itself,
     so the clip shows it (``subject_template``) instead of a reaction to the message."""
     templates = load_templates(templates_path)
-    styles = templates["styles"]
-    if style not in styles:
-        raise SpecError("style", f"{style!r} is not one of {', '.join(styles)}")
+    styles = check_style(style, templates_path)
     prompt = templates["prompt"]
     mood_words = templates["moods"][mood.value]
     template = prompt["subject_template"] if subject_named else prompt["template"]
@@ -95,6 +93,14 @@ def build_prompt(
         style_words=styles[style]["words"],
         camera=prompt["camera"],
     )
+
+
+def check_style(style: str, templates_path: Path | None = None) -> dict[str, Any]:
+    """The templates' style table, after checking ``style`` is one of its presets."""
+    styles: dict[str, Any] = load_templates(templates_path)["styles"]
+    if style not in styles:
+        raise SpecError("style", f"{style!r} is not one of {', '.join(styles)}")
+    return styles
 
 
 def negative_prompt_for(mood: Mood, templates_path: Path | None = None) -> str:

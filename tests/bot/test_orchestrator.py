@@ -33,7 +33,9 @@ class ExplicitDetector:
         return [Detection("FEMALE_GENITALIA_EXPOSED", 0.9, (0, 0, 10, 10))]
 
 
-def orchestrator(text_models: dict[str, Any], backend: Any, frames: FrameModerator | None = None) -> Orchestrator:
+def orchestrator(
+    text_models: dict[str, Any], backend: Any, frames: FrameModerator | None = None
+) -> Orchestrator:
     settings = Settings()
     return Orchestrator(
         settings,
