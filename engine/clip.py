@@ -50,6 +50,9 @@ class Clip:
     peak_gpu_memory_bytes: int | None = None
     cache_hit: bool = False
     degraded: bool = False
+    inspection: dict[str, Any] = field(default_factory=dict)
+    """What a frame inspector found in the frames (e.g. detector labels and scores), recorded once
+    per clip so each request's own policy can judge it, also on a cache hit."""
 
     @property
     def duration_s(self) -> float:

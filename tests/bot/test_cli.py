@@ -109,3 +109,51 @@ def test_slug_is_file_name_safe() -> None:
     assert slug("I aced my exam!!! 🎉") == "i-aced-my-exam"
     assert slug("🎉🎉") == "clip"
     assert len(slug("word " * 40)) <= 32
+
+
+@pytest.mark.slow
+def test_analyze_jsonl_answers_every_line_in_order_with_the_promised_fields(clean_env: Path) -> None:
+    lines = ["I aced my exam!!", "", "k y s loser", "make a clip of a dancing cat"] * 300
+    result = subprocess.run(
+        [str(REACTCLIP), "analyze", "--jsonl"],
+        input="\n".join(lines) + "\n",
+        cwd=clean_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(answers) == len(lines)
+    promised = {"emotion", "intensity", "allowed", "category", "reason", "prompt", "negative_prompt"}
+    assert all(promised <= a.keys() for a in answers)
+    joy, empty, abuse, cat = answers[:4]
+    assert joy["allowed"] and joy["emotion"] == "joy" and joy["prompt"]
+    assert not empty["allowed"] and empty["reason"] == "there is nothing to react to"
+    assert not abuse["allowed"] and abuse["category"] == "harassment" and abuse["prompt"] is None
+    assert cat["allowed"] and "dancing cat" in cat["prompt"]
+    assert answers[4:8] == answers[:4]
+
+
+def test_generate_refuses_unsafe_text_politely_with_exit_3_and_writes_nothing(clean_env: Path) -> None:
+    out = clean_env / "x.mp4"
+    result = CliRunner().invoke(app, ["generate", "k y s loser nobody likes you", "--out", str(out)])
+    assert result.exit_code == 3
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("reactclip: ") and "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_nsfw_channel_flag_changes_what_is_allowed(clean_env: Path) -> None:
+    text = "make a video of her naked body"
+    normal = CliRunner().invoke(app, ["analyze", text])
+    nsfw = CliRunner().invoke(app, ["analyze", text, "--nsfw-channel"])
+    assert "refused (sexual" in normal.output
+    assert "verdict:   allowed" in nsfw.output
+
+
+def test_analyze_needs_exactly_one_source_of_text(clean_env: Path) -> None:
+    result = CliRunner().invoke(app, ["analyze"])
+    assert result.exit_code == 2
+    assert "give either a TEXT or --jsonl" in result.output
