@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint bench-cpu clean
+.PHONY: setup demo test lint bench-cpu bench-analysis clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test: lint
 
 bench-cpu: setup
 	$(BIN)/python bench/cpu_path.py --out docs/perf.md
+
+bench-analysis: setup
+	$(BIN)/python bench/analyze_speed.py
+	$(BIN)/python bench/quality.py
 
 clean:
 	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache
