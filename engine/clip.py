@@ -93,3 +93,46 @@ class Clip:
             "timings": {k: round(v, 4) for k, v in timings.items()},
             "spec": self.spec.to_dict(),
         }
+
+    def to_record(self) -> tuple[dict[str, Any], bytes]:
+        """Split into JSON-ready fields and the encoded bytes, so a cache can store them apart.
+
+        ``cache_hit`` is left out: it describes one answer, not the clip.
+        """
+        meta: dict[str, Any] = {
+            "format": self.format.value,
+            "frames": self.frames,
+            "width": self.width,
+            "height": self.height,
+            "fps": self.fps,
+            "spec": self.spec.to_dict(),
+            "backend": self.backend,
+            "variant": self.variant,
+            "timings": asdict(self.timings),
+            "encode_notes": list(self.encode_notes),
+            "peak_gpu_memory_bytes": self.peak_gpu_memory_bytes,
+            "degraded": self.degraded,
+            "inspection": self.inspection,
+        }
+        return meta, self.data
+
+    @classmethod
+    def from_record(cls, meta: dict[str, Any], data: bytes) -> Clip:
+        """The Clip that ``to_record`` split; raises KeyError, TypeError or ValueError (SpecError
+        included) for a record that does not describe one."""
+        return cls(
+            data=data,
+            format=OutputFormat(meta["format"]),
+            frames=int(meta["frames"]),
+            width=int(meta["width"]),
+            height=int(meta["height"]),
+            fps=float(meta["fps"]),
+            spec=GenerationSpec(**meta["spec"]),
+            backend=str(meta["backend"]),
+            variant=str(meta["variant"]),
+            timings=StageTimings(**meta.get("timings", {})),
+            encode_notes=list(meta.get("encode_notes", [])),
+            peak_gpu_memory_bytes=meta.get("peak_gpu_memory_bytes"),
+            degraded=bool(meta.get("degraded", False)),
+            inspection=dict(meta.get("inspection", {})),
+        )
