@@ -1,0 +1,50 @@
+"""The one interface the bot talks to; the in-process and the distributed executor both meet it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from reactclip.engine.executor.events import EventCallback
+from reactclip.engine.executor.handle import ClipHandle
+from reactclip.engine.executor.queue import Priority
+from reactclip.engine.spec import GenerationSpec
+
+
+@dataclass(frozen=True)
+class ExecutorStats:
+    queued: dict[str, int]
+    """Queued jobs per priority class."""
+    load: float
+    """Work an interactive request would wait behind, over the interactive deadline."""
+    running: int
+    """Jobs on the GPU now."""
+    backend: str
+    """"primary" or the fallback in use."""
+    variants: dict[str, int] = field(default_factory=dict)
+    """Clips made per variant (the A/B arm, or the backend's variant)."""
+    assigned: dict[str, int] = field(default_factory=dict)
+    """Requests per A/B arm."""
+    counters: dict[str, int] = field(default_factory=dict)
+    """failures, retries, oom_splits, alerts, recoveries, cache_hits, cache_misses, shared, busy,
+    degraded, cancelled."""
+
+
+class Executor(Protocol):
+    async def submit(
+        self,
+        spec: GenerationSpec,
+        priority: Priority | str = Priority.INTERACTIVE,
+        *,
+        guild: str | None = None,
+        user: str = "anonymous",
+        on_event: EventCallback | None = None,
+    ) -> ClipHandle:
+        """Queue a request; raises Busy when the queue is full and ShuttingDown when stopping."""
+        ...
+
+    def stats(self) -> ExecutorStats: ...
+
+    async def shutdown(self, drain: bool = True) -> None:
+        """Finish (drain) or fail with ShuttingDown every queued request, then release the backends."""
+        ...

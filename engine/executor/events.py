@@ -1,0 +1,44 @@
+"""Progress events a request's handle reports, in this order: Queued (maybe several, as the
+position changes), Started, Step..., Decoding, Done. A failed or cancelled request's stream just
+ends; its result raises."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Queued:
+    position: int
+    """0 = next to run."""
+    degraded: bool = False
+
+
+@dataclass(frozen=True)
+class Started:
+    backend: str
+    """The backend chain entry running it: a variant name or a fallback name."""
+    batch_size: int
+
+
+@dataclass(frozen=True)
+class Step:
+    stage: str
+    """denoising (diffusion) or rendering (the sticker)."""
+    step: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """The last step is done; frames are being decoded and encoded."""
+
+
+@dataclass(frozen=True)
+class Done:
+    cache_hit: bool = False
+
+
+ProgressEvent = Queued | Started | Step | Decoding | Done
+EventCallback = Callable[[ProgressEvent], None]

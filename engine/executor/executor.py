@@ -1,0 +1,574 @@
+"""InProcessExecutor: the embedded executor. One worker thread owns every loaded backend (a diffusers
+pipeline is not thread-safe), so the event loop never waits on the model.
+
+A request's path: submit -> cache lookup -> join an identical job in flight, or admission (degrade,
+or Busy) -> fair priority queue -> the dispatcher picks a batch when the GPU is free -> the GPU thread
+renders it (retry, OOM split, failover) -> the encode pool inspects and encodes -> cache put -> every
+handle of the job resolved. All queue state lives on the event loop; only ``_generate`` and
+``_encode`` run on threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import sys
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Protocol
+
+import numpy as np
+
+from reactclip.engine.backends.base import (
+    Backend,
+    BackendError,
+    BackendOutOfMemory,
+    ProgressCallback,
+    RenderedFrames,
+    StepProgress,
+)
+from reactclip.engine.clip import Clip
+from reactclip.engine.clipmaker import ClipMaker
+from reactclip.engine.executor.abtest import VariantChooser
+from reactclip.engine.executor.base import ExecutorStats
+from reactclip.engine.executor.batching import pick_batch
+from reactclip.engine.executor.errors import Busy, Cancelled, ExecutorError, GenerationFailed, ShuttingDown
+from reactclip.engine.executor.events import Decoding, EventCallback, Queued, Started, Step
+from reactclip.engine.executor.failover import Alert, Failover, post_webhook
+from reactclip.engine.executor.handle import ClipHandle
+from reactclip.engine.executor.load import CostModel, degrade, load
+from reactclip.engine.executor.queue import FairQueue, Job, Priority
+from reactclip.engine.executor.settings import ExecutorSettings
+from reactclip.engine.settings import DISCORD_UPLOAD_LIMIT
+from reactclip.engine.spec import GenerationSpec
+
+log = logging.getLogger(__name__)
+
+DEFAULT_VARIANT = "default"
+"""GenerationSpec's variant when the caller chose none; the A/B rollout replaces it."""
+
+PROBE_SPEC = GenerationSpec(prompt="probe", width=128, height=128, frames=8, fps=8, steps=1)
+"""The smallest spec there is: enough to tell whether a backend works at all."""
+
+BackendFactory = Callable[[str], Backend]
+"""Builds a backend by name: a variant (the spec's ``variant``) or a fallback from the settings."""
+Inspector = Callable[[np.ndarray], dict[str, Any]]
+CachePolicy = Callable[[Clip], bool]
+KeyFunction = Callable[[GenerationSpec], str]
+AlertHook = Callable[[Alert], Awaitable[None]]
+
+
+class ClipStore(Protocol):
+    """The part of engine.cache's store the executor uses."""
+
+    async def get(self, key: str) -> Clip | None: ...
+
+    async def put(self, key: str, clip: Clip) -> object: ...
+
+
+@dataclass
+class _Rendered:
+    frames: RenderedFrames
+    backend: Backend
+    link: str
+    """The chain entry that made them: the spec's variant, or a fallback name."""
+
+
+_Outcome = _Rendered | BaseException
+
+
+def empty_cuda_cache() -> None:
+    """Return cached allocator blocks after an OOM; torch is only consulted if a backend loaded it."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+class InProcessExecutor:
+    """Queues, batches and renders requests on one GPU owned by one worker thread.
+
+    ``backends(name)`` builds a backend on the worker thread the first time a name is needed: a
+    spec's ``variant`` (the A/B arm when ``settings.variants`` is set and the spec left the variant
+    at "default"; otherwise "default" or the caller's choice) or a fallback name from the settings.
+    """
+
+    def __init__(
+        self,
+        backends: BackendFactory,
+        settings: ExecutorSettings | None = None,
+        *,
+        upload_limit_bytes: int = DISCORD_UPLOAD_LIMIT,
+        inspect: Inspector | None = None,
+        may_cache: CachePolicy | None = None,
+        store: ClipStore | None = None,
+        key_fn: KeyFunction | None = None,
+        on_alert: AlertHook | None = None,
+    ) -> None:
+        self.settings = settings = settings or ExecutorSettings()
+        self._factory = backends
+        self._upload_limit = upload_limit_bytes
+        self._inspect = inspect
+        self._may_cache = may_cache
+        self._store = store
+        self._key_fn = key_fn
+        self._on_alert = on_alert
+
+        self._chooser = VariantChooser(settings.variants) if settings.variants else None
+        self._failover = Failover(settings.fallbacks, settings.failure_threshold)
+        self._cost = CostModel(settings.seconds_per_unit, settings.batch_overhead_s)
+        self._queues = {priority: FairQueue() for priority in Priority}
+        self._inflight: dict[str, Job] = {}
+        self._running: list[Job] = []
+        self._running_since = 0.0
+        self._running_estimate = 0.0
+        self._variants_ok: set[str] = set(settings.variants)
+        """Variants the primary has rendered: what the probe checks (a bogus name would never pass)."""
+        self.counters: Counter[str] = Counter()
+        self._assigned: Counter[str] = Counter()
+        self._made: Counter[str] = Counter()
+
+        self._backends: dict[str, Backend] = {}
+        """Touched only on the GPU thread."""
+        self._gpu = ThreadPoolExecutor(1, thread_name_prefix="reactclip-gpu")
+        self._encoders = ThreadPoolExecutor(settings.encode_workers, thread_name_prefix="reactclip-encode")
+        self._wakeup = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._prober: asyncio.Task[None] | None = None
+        self._closing = False
+        self._stopped: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> InProcessExecutor:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.shutdown(drain=exc is None)
+
+    # The public API.
+
+    async def submit(
+        self,
+        spec: GenerationSpec,
+        priority: Priority | str = Priority.INTERACTIVE,
+        *,
+        guild: str | None = None,
+        user: str = "anonymous",
+        on_event: EventCallback | None = None,
+    ) -> ClipHandle:
+        """Queue a request and return its handle at once (a cache hit comes back already done).
+        Raises Busy over the queue cap and ShuttingDown once shutdown has begun."""
+        self._check_open()
+        self._start()
+        priority = Priority(priority)
+        if self._chooser is not None and spec.variant == DEFAULT_VARIANT:
+            spec = spec.replace(variant=self._chooser.choose(user))
+            self._assigned[spec.variant] += 1
+        handle = ClipHandle(spec, priority.value, guild or f"dm:{user}", user, on_event, self._cancel)
+
+        key = self._key(spec)
+        cached = await self._lookup(key)
+        if cached is not None:
+            handle._resolve(cached)
+            return handle
+        self._check_open()  # shutdown may have begun during the lookup
+
+        job = self._inflight.get(key) if key else None
+        if job is None and priority is Priority.INTERACTIVE and self.load() > self.settings.degrade_threshold:
+            s = self.settings
+            smaller = degrade(spec, s.degrade_to, s.degraded_size, s.degraded_frames)
+            if smaller is not None:
+                self.counters["degraded"] += 1
+                handle.spec, handle.degraded, spec = smaller, True, smaller
+                key = self._key(spec)
+                job = self._inflight.get(key) if key else None
+        if job is not None:
+            self._join(job, handle)
+            return handle
+
+        queue = self._queues[priority]
+        cap = self.settings.queue_cap if priority is Priority.INTERACTIVE else self.settings.batch_queue_cap
+        if len(queue) >= cap:
+            self.counters["busy"] += 1
+            raise Busy(self._retry_after())
+        job = Job(spec, priority, handle.guild, user, key=key, degraded=handle.degraded, handles=[handle])
+        queue.push(job)
+        if key:
+            self._inflight[key] = job
+        handle._emit(Queued(self._position(job), job.degraded))
+        self._wakeup.set()
+        return handle
+
+    def load(self) -> float:
+        """Work an interactive request would now wait behind, over the interactive deadline."""
+        queued = sum(self._estimate([job.spec]) for job in self._queues[Priority.INTERACTIVE].ordered())
+        return load(self._running_remaining() + queued, self.settings.interactive_deadline_s)
+
+    def stats(self) -> ExecutorStats:
+        return ExecutorStats(
+            queued={priority.value: len(queue) for priority, queue in self._queues.items()},
+            load=round(self.load(), 3),
+            running=len(self._running),
+            backend=self._failover.describe(),
+            variants=dict(self._made),
+            assigned=dict(self._assigned),
+            counters=dict(self.counters),
+        )
+
+    async def shutdown(self, drain: bool = True) -> None:
+        """Stop taking requests; finish the queued ones (drain) or fail them with ShuttingDown. The
+        batch on the GPU always finishes and is delivered. Safe to call more than once."""
+        self._closing = True
+        if not drain:
+            for queue in self._queues.values():
+                for job in queue.ordered():
+                    queue.remove(job)
+                    self._forget(job)
+                    for handle in job.handles:
+                        handle._fail(ShuttingDown())
+        self._wakeup.set()
+        if self._stopped is None:
+            self._stopped = asyncio.ensure_future(self._stop())
+        await asyncio.shield(self._stopped)
+
+    # Admission.
+
+    def _check_open(self) -> None:
+        if self._closing:
+            raise ShuttingDown()
+
+    def _start(self) -> None:
+        if self._dispatcher is None:
+            self._dispatcher = asyncio.create_task(self._dispatch(), name="reactclip-dispatcher")
+            self._dispatcher.add_done_callback(self._dispatcher_stopped)
+            self._prober = asyncio.create_task(self._probe(), name="reactclip-prober")
+
+    def _key(self, spec: GenerationSpec) -> str | None:
+        return self._key_fn(spec) if self._key_fn is not None else None
+
+    async def _lookup(self, key: str | None) -> Clip | None:
+        if self._store is None or key is None:
+            return None
+        try:
+            clip = await self._store.get(key)
+        except Exception as exc:  # a store is an optimisation, never a reason to fail
+            log.warning("cache lookup failed: %s", exc)
+            clip = None
+        self.counters["cache_hits" if clip is not None else "cache_misses"] += 1
+        return None if clip is None else dataclasses.replace(clip, cache_hit=True)
+
+    def _join(self, job: Job, handle: ClipHandle) -> None:
+        """Attach an identical request to a job already in flight; an interactive one promotes it."""
+        self.counters["shared"] += 1
+        job.handles.append(handle)
+        handle.spec, handle.degraded = job.spec, job.degraded
+        promote = handle.priority == Priority.INTERACTIVE and job.priority is Priority.BATCH
+        if promote and self._queues[Priority.BATCH].remove(job):
+            job.priority = Priority.INTERACTIVE
+            self._queues[Priority.INTERACTIVE].push(job)
+            self._wakeup.set()
+        if job in self._queues[job.priority]:
+            handle._emit(Queued(self._position(job), job.degraded))
+        elif job.started_at is not None:
+            handle._emit(Started(self._failover.backend_for(job.spec.variant), 1))
+
+    def _estimate(self, specs: Sequence[GenerationSpec]) -> float:
+        return self._cost.estimate(specs, self._failover.backend_for(specs[0].variant))
+
+    def _running_remaining(self) -> float:
+        if not self._running:
+            return 0.0
+        return max(self._running_estimate - (time.monotonic() - self._running_since), 0.0)
+
+    def _retry_after(self) -> float:
+        """Until one place frees up: the running batch's remainder plus the next job."""
+        queued = self._queues[Priority.INTERACTIVE].ordered() or self._queues[Priority.BATCH].ordered()
+        return self._running_remaining() + (self._estimate([queued[0].spec]) if queued else 0.0)
+
+    def _position(self, job: Job) -> int:
+        interactive = self._queues[Priority.INTERACTIVE].ordered()
+        if job.priority is Priority.INTERACTIVE:
+            return interactive.index(job)
+        return len(interactive) + self._queues[Priority.BATCH].ordered().index(job)
+
+    def _cancel(self, handle: ClipHandle) -> None:
+        handle._fail(Cancelled())
+        self.counters["cancelled"] += 1
+        for queue in self._queues.values():
+            for job in queue.ordered():
+                if handle in job.handles:
+                    job.handles.remove(handle)
+                    if not job.handles:
+                        queue.remove(job)
+                        self._forget(job)
+                        self._wakeup.set()
+                    return
+        # Running or encoding: it finishes for the others (and the cache); this handle is done.
+
+    # The dispatcher: picks a batch whenever the GPU is free.
+
+    async def _dispatch(self) -> None:
+        s = self.settings
+        while True:
+            self._wakeup.clear()
+            jobs, wake_at = pick_batch(
+                self._queues[Priority.INTERACTIVE],
+                self._queues[Priority.BATCH],
+                max_interactive_batch=s.max_interactive_batch,
+                max_batch=s.max_batch,
+                max_wait_s=s.max_wait_s,
+                now=time.monotonic(),
+                flush=self._closing,
+            )
+            if not jobs:
+                if self._closing and not any(self._queues.values()):
+                    return
+                timeout = None if wake_at is None else max(wake_at - time.monotonic(), 0.0)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), timeout)
+                continue
+            for job in jobs:
+                self._queues[job.priority].take(job)
+            for position, job in enumerate(self._queues[Priority.INTERACTIVE].ordered()):
+                for handle in job.handles:
+                    handle._emit(Queued(position, job.degraded))
+            try:
+                await self._run(jobs)
+            except Exception as exc:  # a bug here must not stop the queue or strand the handles
+                log.exception("executor: running a batch of %d failed unexpectedly", len(jobs))
+                for job in jobs:
+                    self._fail(job, exc)
+
+    def _dispatcher_stopped(self, task: asyncio.Task[None]) -> None:
+        """Only shutdown should stop the dispatcher; if a bug does, no queued handle is left waiting."""
+        if task.cancelled() or task.exception() is None:
+            return
+        log.error("the executor's dispatcher stopped", exc_info=task.exception())
+        self._closing = True
+        for queue in self._queues.values():
+            for job in queue.ordered():
+                queue.remove(job)
+                self._fail(job, ShuttingDown())
+
+    async def _run(self, jobs: list[Job]) -> None:
+        now = time.monotonic()
+        self._running, self._running_since = jobs, now
+        self._running_estimate = self._estimate([job.spec for job in jobs])
+        link = self._failover.backend_for(jobs[0].spec.variant)
+        for job in jobs:
+            job.started_at = now
+            for handle in job.handles:
+                handle._emit(Started(link, len(jobs)))
+        try:
+            outcomes = await self._render(jobs, attempt=0)
+        finally:
+            self._running = []
+        for job, outcome in outcomes:
+            self._spawn(self._finish(job, outcome))
+
+    async def _render(self, jobs: list[Job], attempt: int) -> list[tuple[Job, _Outcome]]:
+        """Render on the active backend; split on OOM, retry on failure, count failures for failover."""
+        loop = asyncio.get_running_loop()
+        link = self._failover.backend_for(jobs[0].spec.variant)
+        specs = [job.spec for job in jobs]
+
+        def progress(step: StepProgress) -> None:
+            loop.call_soon_threadsafe(self._on_step, jobs, step)
+
+        error: BaseException
+        try:
+            backend, frames, seconds = await loop.run_in_executor(
+                self._gpu, self._generate, link, specs, progress
+            )
+        except BackendOutOfMemory as exc:
+            await loop.run_in_executor(self._gpu, empty_cuda_cache)
+            if len(jobs) > 1:
+                self.counters["oom_splits"] += 1
+                half = len(jobs) // 2
+                log.warning("out of memory on %s with %d specs; splitting the batch", link, len(jobs))
+                return await self._render(jobs[:half], attempt) + await self._render(jobs[half:], attempt)
+            error = exc
+        except Exception as exc:
+            error = exc
+        else:
+            self._failover.record_success()
+            self._cost.observe(specs, link, seconds)
+            if link == jobs[0].spec.variant:
+                self._variants_ok.add(link)
+            return [(job, _Rendered(r, backend, link)) for job, r in zip(jobs, frames, strict=True)]
+
+        self.counters["failures"] += 1
+        log.warning(
+            "requests %s failed on %s (attempt %d): %s: %s",
+            ",".join(job.handles[0].id for job in jobs if job.handles),
+            link,
+            attempt + 1,
+            type(error).__name__,
+            error,
+        )
+        alert = self._failover.record_failure(link, error)
+        if alert is not None:
+            self._raise_alert(alert)
+        if attempt < self.settings.retries:
+            self.counters["retries"] += 1
+            return await self._render(jobs, attempt + 1)
+        return [(job, error) for job in jobs]
+
+    def _generate(
+        self, link: str, specs: list[GenerationSpec], progress: ProgressCallback | None
+    ) -> tuple[Backend, list[RenderedFrames], float]:
+        """On the GPU thread: build the backend on first use, then render."""
+        backend = self._backends.get(link)
+        if backend is None:
+            backend = self._backends[link] = self._factory(link)
+        start = time.perf_counter()
+        frames = backend.generate(specs, progress)
+        if len(frames) != len(specs):
+            raise BackendError(f"{backend.name} returned {len(frames)} clips for {len(specs)} specs")
+        return backend, frames, time.perf_counter() - start
+
+    def _on_step(self, jobs: list[Job], step: StepProgress) -> None:
+        for job in jobs:
+            for handle in job.handles:
+                handle._emit(Step(step.stage, step.step, step.total))
+            if step.stage == "denoising" and step.step == step.total:
+                self._decoding(job)
+
+    def _decoding(self, job: Job) -> None:
+        if not job.decoding_sent:
+            job.decoding_sent = True
+            for handle in job.handles:
+                handle._emit(Decoding())
+
+    # After the GPU: inspect, encode, cache, deliver.
+
+    async def _finish(self, job: Job, outcome: _Outcome) -> None:
+        if isinstance(outcome, BaseException):
+            self._fail(job, outcome)
+            return
+        if not job.handles and self._store is None:
+            self._forget(job)  # everyone cancelled and nothing to keep it for
+            return
+        self._decoding(job)
+        try:
+            loop = asyncio.get_running_loop()
+            clip = await loop.run_in_executor(self._encoders, self._encode, job, outcome)
+        except Exception as exc:
+            self._fail(job, exc)
+            return
+        await self._put(job, clip, outcome.link)
+        self._forget(job)
+        self._made[clip.variant] += 1
+        for handle in job.handles:
+            queued = max((job.started_at or time.monotonic()) - handle.submitted_at, 0.0)
+            handle._resolve(
+                dataclasses.replace(clip, timings=dataclasses.replace(clip.timings, queued=queued))
+            )
+
+    def _encode(self, job: Job, rendered: _Rendered) -> Clip:
+        """On an encode thread: the inspector sees the frames before anything is encoded or kept."""
+        inspection = self._inspect(rendered.frames.frames) if self._inspect is not None else {}
+        clip = ClipMaker(rendered.backend, self._upload_limit).encode(job.spec, rendered.frames)
+        # Under an A/B rollout a clip is tagged with its arm; a fallback's clip keeps the fallback's.
+        on_arm = self._chooser is not None and rendered.link == job.spec.variant
+        return dataclasses.replace(
+            clip,
+            variant=job.spec.variant if on_arm else clip.variant,
+            degraded=job.degraded,
+            inspection=inspection,
+        )
+
+    async def _put(self, job: Job, clip: Clip, link: str) -> None:
+        # A fallback's clip is not what the key names (the primary's pixels): never cache it.
+        if self._store is None or job.key is None or link != job.spec.variant:
+            return
+        if self._may_cache is not None and not self._may_cache(clip):
+            return
+        try:
+            await self._store.put(job.key, clip)
+        except Exception as exc:
+            log.warning("cache put failed: %s", exc)
+
+    def _fail(self, job: Job, error: BaseException) -> None:
+        self._forget(job)
+        if not isinstance(error, ExecutorError):
+            failed = GenerationFailed(f"the clip could not be made: {error}")
+            failed.__cause__ = error
+            error = failed
+        for handle in job.handles:
+            handle._fail(error)
+
+    def _forget(self, job: Job) -> None:
+        key = job.key
+        if key is not None and self._inflight.get(key) is job:
+            del self._inflight[key]
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # Failover: alerts and the probe that switches back.
+
+    def _raise_alert(self, alert: Alert) -> None:
+        log.error("executor alert: %s", alert.message())
+        self.counters["alerts"] += 1
+        self._spawn(self._notify(alert))
+
+    async def _notify(self, alert: Alert) -> None:
+        if self._on_alert is not None:
+            try:
+                await self._on_alert(alert)
+            except Exception:
+                log.exception("the alert callback failed")
+        if self.settings.webhook_url:
+            try:
+                await post_webhook(self.settings.webhook_url, alert, self.settings.webhook_timeout_s)
+            except Exception as exc:  # the URL may hold a token: never log it
+                log.warning("the alert webhook failed: %s: %s", type(exc).__name__, exc)
+
+    async def _probe(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.settings.probe_interval_s)
+            if self._failover.on_primary:
+                continue
+            try:
+                for variant in sorted(self._variants_ok) or [DEFAULT_VARIANT]:
+                    spec = PROBE_SPEC.replace(variant=variant)
+                    await loop.run_in_executor(self._gpu, self._generate, variant, [spec], None)
+            except Exception as exc:
+                self.counters["probe_failures"] += 1
+                log.info("probe of the primary backend failed: %s: %s", type(exc).__name__, exc)
+                continue
+            log.warning("the primary backend works again; switching back from %s", self._failover.describe())
+            self.counters["recoveries"] += 1
+            self._failover.recover()
+
+    async def _stop(self) -> None:
+        if self._dispatcher is not None:
+            await asyncio.gather(self._dispatcher, return_exceptions=True)  # a crash is logged already
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._prober is not None:
+            self._prober.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._prober
+        await asyncio.get_running_loop().run_in_executor(self._gpu, self._close_backends)
+        self._gpu.shutdown(wait=False)
+        self._encoders.shutdown(wait=False)
+
+    def _close_backends(self) -> None:
+        for name, backend in self._backends.items():
+            try:
+                backend.close()
+            except Exception:
+                log.exception("closing backend %s failed", name)
+        self._backends.clear()

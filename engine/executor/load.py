@@ -1,0 +1,70 @@
+"""Cost model, load, and what to do about it.
+
+A job's cost is ``overhead + rate * units`` where units are steps x model pixels x model frames (in
+millions), the work a diffusion call scales with. The rate starts from the settings and follows
+observed timings per backend (a moving average), so the same model serves Wan on an H100 and the
+sticker on a laptop. Load is the work an interactive request would wait behind (the running batch's
+remainder plus queued interactive work) over the interactive deadline; queued batch work does not
+count, because interactive requests overtake it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from reactclip.engine.spec import GenerationSpec
+
+SMOOTHING = 0.3
+"""Weight of the newest observation in the moving average of the rate."""
+
+
+def work_units(spec: GenerationSpec) -> float:
+    return spec.steps * spec.model_width * spec.model_height * spec.model_frames / 1e6
+
+
+class CostModel:
+    """Estimated seconds for a batch on a backend, calibrated from what the backend really took."""
+
+    def __init__(self, seconds_per_unit: float, overhead_s: float) -> None:
+        self.default_rate = seconds_per_unit
+        self.overhead_s = overhead_s
+        self._rates: dict[str, float] = {}
+
+    def rate(self, backend: str) -> float:
+        return self._rates.get(backend, self.default_rate)
+
+    def estimate(self, specs: Sequence[GenerationSpec], backend: str) -> float:
+        return self.overhead_s + self.rate(backend) * sum(map(work_units, specs))
+
+    def observe(self, specs: Sequence[GenerationSpec], backend: str, seconds: float) -> None:
+        units = sum(map(work_units, specs))
+        if units <= 0:
+            return
+        observed = max(seconds - self.overhead_s, 0.0) / units
+        old = self._rates.get(backend)
+        self._rates[backend] = observed if old is None else (1 - SMOOTHING) * old + SMOOTHING * observed
+
+
+def load(work_ahead_s: float, capacity_s: float) -> float:
+    """Fraction of the interactive deadline already spoken for (1.0 = a new request just makes it)."""
+    return work_ahead_s / capacity_s
+
+
+def degrade(
+    spec: GenerationSpec, to: Literal["size", "frames"], size: tuple[int, int], frames: int
+) -> GenerationSpec | None:
+    """A cheaper spec (smaller frames keeping the orientation, or fewer frames), or None when the
+    spec is already at or below that."""
+    if to == "frames":
+        return spec.replace(frames=frames) if spec.frames > frames else None
+    long_side, short_side = max(size), min(size)
+    if spec.width > spec.height:
+        width, height = long_side, short_side
+    elif spec.width < spec.height:
+        width, height = short_side, long_side
+    else:
+        width = height = short_side
+    if spec.width * spec.height <= width * height:
+        return None
+    return spec.replace(width=width, height=height)
