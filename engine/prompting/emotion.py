@@ -11,6 +11,7 @@ to the eight moods.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -40,7 +41,11 @@ CUE_FEATURE_NAMES: tuple[str, ...] = (
     "emoji_only",
     "intensity",
     "question",
+    "surprise_without_praise",
+    "double_punctuation",
 )
+DOUBLE_PUNCTUATION = re.compile(r"\?\?|\?!|!\?|[‼⁉]")
+"""Disbelief punctuation ("??", "?!"), which separates surprise from a plain question."""
 CUE_SCALE = 0.5
 """Cue features against an L2-normalised embedding: small enough that the embedding still counts."""
 CUE_NEUTRAL_PRIOR = 0.3
@@ -150,6 +155,10 @@ def cue_features(cues: Cues, text: str) -> np.ndarray:
         float(cues.emoji_only),
         cues.intensity,
         float("?" in text),
+        # "wait what", "no way??" with no positive word is astonishment, not good news; a linear
+        # model cannot build this "and not" from the hit counts on its own.
+        float(cues.hits[Mood.SURPRISE] > 0 and cues.hits[Mood.JOY] + cues.hits[Mood.LOVE] == 0),
+        float(DOUBLE_PUNCTUATION.search(text) is not None),
     ]
     return CUE_SCALE * np.asarray(values, dtype=np.float32)
 
