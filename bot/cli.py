@@ -5,6 +5,7 @@ Every command goes through the same Orchestrator as Discord will, so moderation 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -20,6 +21,7 @@ from reactclip.bot.settings import Settings
 
 if TYPE_CHECKING:
     from reactclip.bot.orchestrator import Orchestrator, SpecRequest
+    from reactclip.engine.clip import Clip
     from reactclip.moderation import RequestContext
 
 app = typer.Typer(
@@ -152,15 +154,24 @@ def _generate(
     from reactclip.bot.progress import ProgressReporter
 
     orchestrator = _orchestrator(settings)
-    try:
-        with ProgressReporter(enabled=not as_json) as progress:
-            clip = orchestrator.generate(text, context, request, progress.update)
-    finally:
-        orchestrator.close()
+
+    async def run() -> Clip:
+        try:
+            with ProgressReporter(enabled=not as_json) as progress:
+                return await orchestrator.generate(
+                    text, context, request, user=CLI_USER, on_event=progress.update
+                )
+        finally:
+            await orchestrator.aclose()
+
+    clip = asyncio.run(run())
     path = out or settings.engine.output_dir / f"{slug(text)}-{clip.spec.seed:08x}.{clip.format.value}"
     clip.write(path)
     if as_json:
         typer.echo(json.dumps({"path": str(path), **clip.metadata()}, ensure_ascii=False))
+        return
+    if clip.cache_hit:
+        typer.echo(f"wrote {path} from the cache ({clip.width}x{clip.height}, {clip.frames} frames)")
         return
     t = clip.timings
     typer.echo(

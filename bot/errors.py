@@ -7,6 +7,7 @@ import logging
 from reactclip.bot.refusals import Refused
 from reactclip.engine.backends.base import BackendError
 from reactclip.engine.encode import EncodeError
+from reactclip.engine.executor import ExecutorError
 from reactclip.engine.spec import SpecError
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,9 @@ def describe(exc: BaseException) -> str:
         return str(exc)
     if isinstance(exc, SpecError | UserInputError):
         return f"that request can't be made: {exc}"
-    if isinstance(exc, BackendError):
+    if isinstance(exc, ExecutorError) and isinstance(exc.__cause__, BackendError | EncodeError):
+        return describe(exc.__cause__)
+    if isinstance(exc, BackendError | ExecutorError):
         return str(exc)
     if isinstance(exc, EncodeError):
         return f"the clip could not be encoded: {exc}"

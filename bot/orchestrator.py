@@ -1,11 +1,13 @@
 """The one path every request takes, whatever its entry point (CLI now, Discord and voice next):
 
-text -> moderation (before any work) -> emotion -> GenerationSpec -> engine -> frame check -> Clip,
-or a typed refusal. Each message is embedded once; moderation and emotion reading share it.
+text -> moderation (before any work) -> emotion -> GenerationSpec -> executor (cache, queue, engine,
+frame inspection) -> the frame verdict under this request's policy -> Clip, or a typed refusal.
+Each message is embedded once; moderation and emotion reading share it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections.abc import Sequence
@@ -14,11 +16,11 @@ from typing import Any
 
 from reactclip.bot.refusals import FrameRefused, TextRefused
 from reactclip.bot.settings import Settings
-from reactclip.engine.backends import Backend, ProgressCallback, create_backend
 from reactclip.engine.clip import Clip
-from reactclip.engine.clipmaker import ClipMaker
+from reactclip.engine.executor import EventCallback, Executor, Priority
 from reactclip.engine.mood import Mood
 from reactclip.engine.prompting import EmotionReader, EmotionReading, spec_from_text
+from reactclip.engine.service import build_executor
 from reactclip.engine.spec import GenerationSpec, SpecError, seed_for
 from reactclip.moderation import RequestContext, TextVerdict
 from reactclip.moderation.embedder import Embedder, SentenceEmbedder
@@ -88,19 +90,18 @@ class Orchestrator:
         moderator: TextModerator,
         emotion: EmotionReader,
         frame_moderator: FrameModerator | None,
-        backend: Backend | None = None,
+        executor: Executor | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.moderator = moderator
         self.emotion = emotion
         self.frame_moderator = frame_moderator
-        self._backend = backend
-        self._maker: ClipMaker | None = None
+        self._executor = executor
 
     @classmethod
-    def from_settings(cls, settings: Settings, backend: Backend | None = None) -> Orchestrator:
-        """Load the text models now; the generation backend loads on the first ``generate``."""
+    def from_settings(cls, settings: Settings, executor: Executor | None = None) -> Orchestrator:
+        """Load the text models now; the executor (and its backend) starts on the first ``generate``."""
         embedder = SentenceEmbedder()
         moderation = settings.moderation
         return cls(
@@ -109,7 +110,7 @@ class Orchestrator:
             TextModerator(embedder, classifier_dir=moderation.classifier_dir),
             EmotionReader(embedder, classifier_dir=settings.engine.prompting.emotion_classifier_dir),
             FrameModerator(sample_frames=moderation.sample_frames) if moderation.frame_check else None,
-            backend,
+            executor,
         )
 
     # Analysis -----------------------------------------------------------------------------------
@@ -166,40 +167,45 @@ class Orchestrator:
 
     # Generation ---------------------------------------------------------------------------------
 
-    def generate(
+    async def generate(
         self,
         text: str,
         context: RequestContext,
         request: SpecRequest | None = None,
-        on_progress: ProgressCallback | None = None,
+        *,
+        priority: Priority = Priority.INTERACTIVE,
+        guild: str | None = None,
+        user: str = "anonymous",
+        on_event: EventCallback | None = None,
     ) -> Clip:
-        """The whole path. Raises TextRefused before any generation, FrameRefused after it (the
-        frames are dropped, never encoded or kept), SpecError for a bad request."""
-        analysis = self.analyze(text, context, request)
+        """The whole path. Raises TextRefused before any generation, FrameRefused after it (the clip
+        is neither returned nor cached), SpecError for a bad request, Busy when the queue is full."""
+        analysis = await asyncio.to_thread(self.analyze, text, context, request)
         if analysis.spec is None:
             raise TextRefused(analysis.verdict)
-        return self.generate_spec(analysis.spec, context, on_progress)
-
-    def generate_spec(
-        self, spec: GenerationSpec, context: RequestContext, on_progress: ProgressCallback | None = None
-    ) -> Clip:
-        """Render an already-moderated spec, check its frames, encode it."""
-        maker = self.maker()
-        [rendered] = maker.render([spec], on_progress)
+        handle = await self.executor().submit(
+            analysis.spec, priority, guild=guild, user=user, on_event=on_event
+        )
+        clip = await handle
         if self.frame_moderator is not None:
-            frame_verdict = self.frame_moderator.check(rendered.frames, context)
-            if not frame_verdict.allowed:
-                del rendered
-                raise FrameRefused(frame_verdict)
-        return maker.encode(spec, rendered)
+            verdict = self.frame_moderator.judge(clip.inspection, context)
+            if not verdict.allowed:
+                raise FrameRefused(verdict)
+        return clip
 
-    def maker(self) -> ClipMaker:
-        if self._maker is None:
-            backend = self._backend or create_backend(self.settings.engine)
-            self._maker = ClipMaker(backend, self.settings.engine.upload_limit_bytes)
-        return self._maker
+    def executor(self) -> Executor:
+        """The executor, built on first use (inside the running event loop)."""
+        if self._executor is None:
+            frames = self.frame_moderator
+            self._executor = build_executor(
+                self.settings.engine,
+                inspect=frames.inspect if frames else None,
+                may_cache=(lambda clip: frames.may_cache(clip.inspection)) if frames else None,
+            )
+        return self._executor
 
-    def close(self) -> None:
-        if self._maker is not None:
-            self._maker.close()
-            self._maker = None
+    async def aclose(self) -> None:
+        """Finish queued work and release the backends."""
+        if self._executor is not None:
+            await self._executor.shutdown(drain=True)
+            self._executor = None

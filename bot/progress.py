@@ -7,11 +7,12 @@ from types import TracebackType
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from reactclip.engine.backends.base import StepProgress
+from reactclip.engine.executor import ProgressEvent, Queued, Step
 
 
 class ProgressReporter:
-    """One bar per stage (denoising steps or rendered frames), on stderr so stdout stays clean."""
+    """One bar per stage (queue position, denoising steps or rendered frames), on stderr so stdout
+    stays clean."""
 
     def __init__(self, enabled: bool = True) -> None:
         self._progress = Progress(
@@ -34,8 +35,14 @@ class ProgressReporter:
     ) -> None:
         self._progress.stop()
 
-    def update(self, event: StepProgress) -> None:
-        task = self._tasks.get(event.stage)
+    def update(self, event: ProgressEvent) -> None:
+        if isinstance(event, Queued):
+            self._bar("queued", event.position, max(event.position, 1))
+        elif isinstance(event, Step):
+            self._bar(event.stage, event.step, event.total)
+
+    def _bar(self, stage: str, completed: int, total: int) -> None:
+        task = self._tasks.get(stage)
         if task is None:
-            task = self._tasks[event.stage] = self._progress.add_task(event.stage, total=event.total)
-        self._progress.update(task, completed=event.step, total=event.total)
+            task = self._tasks[stage] = self._progress.add_task(stage, total=total)
+        self._progress.update(task, completed=completed, total=total)

@@ -12,8 +12,7 @@ from collections.abc import Sequence
 
 from reactclip.engine.backends.base import Backend, ProgressCallback, RenderedFrames
 from reactclip.engine.clip import Clip
-from reactclip.engine.encode import encode_frames
-from reactclip.engine.settings import DISCORD_UPLOAD_LIMIT
+from reactclip.engine.encode import DISCORD_UPLOAD_LIMIT, encode_frames
 from reactclip.engine.spec import GenerationSpec
 
 

@@ -11,8 +11,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from reactclip.engine.encode import DISCORD_UPLOAD_LIMIT
+from reactclip.engine.executor.settings import ExecutorSettings
+
 DEFAULT_WAN_MODEL = "Wan-AI/Wan2.2-TI2V-5B-Diffusers"
-DISCORD_UPLOAD_LIMIT = 10 * 1024 * 1024
 
 BackendName = Literal["auto", "wan", "tiny", "sticker"]
 CacheHook = Literal["none", "first_block", "mag", "taylorseer"]
@@ -56,8 +58,26 @@ class PromptingSettings(BaseModel):
     style: str = "cartoon"
 
 
+class CacheSettings(BaseModel):
+    """Where finished clips are kept, keyed by everything that determines their pixels."""
+
+    store: Literal["local", "redis", "none"] = Field(
+        "local", description="local = SQLite index + files on this machine; redis = shared by every process"
+    )
+    dir: Path = Field(Path("~/.cache/reactclip/clips"), description="The local store's folder")
+    max_bytes: int = Field(2 * 1024**3, ge=1024 * 1024, description="The local store's size cap (LRU)")
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    ttl_s: int = Field(7 * 24 * 3600, ge=1, description="How long a clip stays in the Redis store")
+
+
 class EngineSettings(BaseModel):
     backend: BackendName = "auto"
+    variant_models: dict[str, str] = Field(
+        default_factory=dict,
+        description="A/B variants (executor.variants) by name -> Wan weights (folder or hub id)",
+    )
+    executor: ExecutorSettings = Field(default_factory=ExecutorSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
     prompting: PromptingSettings = Field(default_factory=PromptingSettings)
     wan: WanSettings = Field(default_factory=WanSettings)
     upload_limit_bytes: int = Field(DISCORD_UPLOAD_LIMIT, ge=64 * 1024)

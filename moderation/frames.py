@@ -18,11 +18,13 @@ from typing import Any, Protocol
 import numpy as np
 
 from reactclip.moderation.categories import Category
-from reactclip.moderation.context import RequestContext, Strictness
+from reactclip.moderation.context import GuildPolicy, RequestContext, Strictness
 from reactclip.moderation.verdict import FrameVerdict
 
 LOG = logging.getLogger("reactclip.moderation")
 
+INSPECTION_KEY = "nudenet"
+"""Where a clip's inspection keeps the detector's output (one list of detections per sampled frame)."""
 BLOCKED_REASON = "The clip came out in a way I can't post here, so I didn't send it. Try a different wording?"
 
 
@@ -204,13 +206,28 @@ class FrameModerator:
         self.rules = rules
 
     def check(self, frames: np.ndarray, context: RequestContext) -> FrameVerdict:
+        return self.judge(self.inspect(frames), context)
+
+    def inspect(self, frames: np.ndarray) -> dict[str, Any]:
+        """Run the detector on the sampled frames; the result holds no decision, so it can travel
+        with the clip (and its cache entry) and be judged under each request's own policy."""
         # 1. check the input
         check_frames(frames)
         # 2. sample and detect
         indices = sample_frame_indices(frames.shape[0], self.sample_frames)
-        detections = [self.detector.detect(frames[i]) for i in indices]
-        # 3. decide
-        verdict = judge_detections(detections, context, self.rules)
+        found = [self.detector.detect(frames[i]) for i in indices]
+        return {
+            INSPECTION_KEY: [
+                [{"label": d.label, "score": float(d.score), "box": list(d.box)} for d in f] for f in found
+            ]
+        }
+
+    def judge(self, inspection: dict[str, Any], context: RequestContext) -> FrameVerdict:
+        """Decide on an inspected clip under this request's policy; a clip never inspected is
+        refused rather than trusted."""
+        if INSPECTION_KEY not in inspection:
+            return FrameVerdict(False, Category.NONE, 0.0, BLOCKED_REASON, 0)
+        verdict = judge_detections(_detections(inspection), context, self.rules)
         if not verdict.allowed:
             LOG.warning(
                 "frame check blocked a clip: category=%s confidence=%.2f frames_checked=%d "
@@ -224,6 +241,22 @@ class FrameModerator:
                 context.user_hash,
             )
         return verdict
+
+    def may_cache(self, inspection: dict[str, Any]) -> bool:
+        """Only clips that even the strictest policy would post are cached: a clip blocked anywhere
+        is never kept, and an adult clip allowed in one NSFW channel is made again next time."""
+        strictest = RequestContext(guild=GuildPolicy(allow_nsfw_channels=False, strictness="strict"))
+        return (
+            INSPECTION_KEY in inspection
+            and judge_detections(_detections(inspection), strictest, self.rules).allowed
+        )
+
+
+def _detections(inspection: dict[str, Any]) -> list[list[Detection]]:
+    return [
+        [Detection(d["label"], d["score"], _box(d["box"])) for d in frame]
+        for frame in inspection[INSPECTION_KEY]
+    ]
 
 
 def check_frames(frames: np.ndarray) -> None:

@@ -8,6 +8,7 @@ when a Wan backend is asked for, so the sticker path starts fast.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from reactclip.engine.backends.base import (
     Backend,
@@ -17,7 +18,9 @@ from reactclip.engine.backends.base import (
     RenderedFrames,
     StepProgress,
 )
-from reactclip.engine.settings import EngineSettings
+
+if TYPE_CHECKING:  # engine.settings imports the executor, which imports backends
+    from reactclip.engine.settings import EngineSettings
 
 log = logging.getLogger(__name__)
 

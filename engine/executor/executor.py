@@ -45,7 +45,7 @@ from reactclip.engine.executor.handle import ClipHandle
 from reactclip.engine.executor.load import CostModel, degrade, load
 from reactclip.engine.executor.queue import FairQueue, Job, Priority
 from reactclip.engine.executor.settings import ExecutorSettings
-from reactclip.engine.settings import DISCORD_UPLOAD_LIMIT
+from reactclip.engine.encode import DISCORD_UPLOAD_LIMIT
 from reactclip.engine.spec import GenerationSpec
 
 log = logging.getLogger(__name__)

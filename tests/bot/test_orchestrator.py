@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,9 @@ import pytest
 from reactclip.bot.orchestrator import Orchestrator, SpecRequest, hash_user
 from reactclip.bot.refusals import FrameRefused, TextRefused
 from reactclip.bot.settings import Settings
+from reactclip.engine.clip import Clip
 from reactclip.engine.encode import probe_video
+from reactclip.engine.executor import InProcessExecutor
 from reactclip.engine.mood import Mood
 from reactclip.moderation import Category, RequestContext
 from reactclip.moderation.frames import Detection, FrameModerator
@@ -36,15 +39,31 @@ class ExplicitDetector:
 def orchestrator(
     text_models: dict[str, Any], backend: Any, frames: FrameModerator | None = None
 ) -> Orchestrator:
-    settings = Settings()
+    """The real orchestrator and executor (no cache), rendering with ``backend``."""
+    frames = frames or FrameModerator()
+    executor = InProcessExecutor(
+        lambda name: backend,
+        inspect=frames.inspect,
+        may_cache=lambda clip: frames.may_cache(clip.inspection),
+    )
     return Orchestrator(
-        settings,
+        Settings(),
         text_models["embedder"],
         text_models["moderator"],
         text_models["emotion"],
-        frames or FrameModerator(),
-        backend,
+        frames,
+        executor,
     )
+
+
+def generate(orch: Orchestrator, text: str, context: RequestContext, request: SpecRequest) -> Clip:
+    async def run() -> Clip:
+        try:
+            return await orch.generate(text, context, request)
+        finally:
+            await orch.aclose()
+
+    return asyncio.run(run())
 
 
 SMALL = SpecRequest(fields={"width": 320, "height": 240, "frames": 8})
@@ -53,7 +72,7 @@ SMALL = SpecRequest(fields={"width": 320, "height": 240, "frames": 8})
 def test_an_allowed_message_becomes_a_clip_that_fits_its_mood(
     clean_env: Any, text_models: dict[str, Any], recording_backend: Any
 ) -> None:
-    clip = orchestrator(text_models, recording_backend).generate("I aced my exam!!", NORMAL, SMALL)
+    clip = generate(orchestrator(text_models, recording_backend), "I aced my exam!!", NORMAL, SMALL)
     assert clip.spec.mood is Mood.JOY
     assert len(recording_backend.calls) == 1
     info = probe_video(clip.data, "mp4")
@@ -71,7 +90,7 @@ def test_a_refused_message_never_reaches_the_engine(
     clean_env: Any, text_models: dict[str, Any], recording_backend: Any, text: str, category: Category
 ) -> None:
     with pytest.raises(TextRefused) as refused:
-        orchestrator(text_models, recording_backend).generate(text, NORMAL, SMALL)
+        generate(orchestrator(text_models, recording_backend), text, NORMAL, SMALL)
     assert refused.value.verdict.category is category
     assert str(refused.value)  # a reason fit to show the user
     assert recording_backend.calls == []
@@ -91,15 +110,25 @@ def test_a_clip_failing_the_frame_check_is_neither_encoded_nor_returned(
     clean_env: Any, text_models: dict[str, Any], recording_backend: Any
 ) -> None:
     detector = ExplicitDetector()
-    orch = orchestrator(text_models, recording_backend, FrameModerator(detector=detector, sample_frames=4))
+    frames = FrameModerator(detector=detector, sample_frames=4)
     with pytest.raises(FrameRefused) as refused:
-        orch.generate("a happy dancing cat", NORMAL, SMALL)
+        generate(orchestrator(text_models, recording_backend, frames), "a happy dancing cat", NORMAL, SMALL)
     assert refused.value.verdict.category is Category.SEXUAL
     assert detector.frames_seen == 4
     assert len(recording_backend.calls) == 1
     # The same detector output in an NSFW channel lets the clip through.
-    clip = orch.generate("a happy dancing cat", NSFW, SMALL)
-    assert clip.data
+    clip = generate(orchestrator(text_models, recording_backend, frames), "a happy dancing cat", NSFW, SMALL)
+    assert clip.data and clip.inspection
+
+
+def test_cached_clips_are_judged_again_and_explicit_ones_never_cached(
+    clean_env: Any, text_models: dict[str, Any]
+) -> None:
+    frames = FrameModerator(detector=ExplicitDetector())
+    explicit = {"nudenet": [[{"label": "FEMALE_GENITALIA_EXPOSED", "score": 0.9, "box": [0, 0, 1, 1]}]]}
+    clean = {"nudenet": [[{"label": "FACE_FEMALE", "score": 0.9, "box": [0, 0, 1, 1]}]]}
+    assert not frames.may_cache(explicit) and frames.may_cache(clean) and not frames.may_cache({})
+    assert frames.judge(explicit, NSFW).allowed and not frames.judge(explicit, NORMAL).allowed
 
 
 def test_raw_prompt_skips_the_emotion_mapping_but_not_moderation(
