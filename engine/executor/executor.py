@@ -35,6 +35,7 @@ from reactclip.engine.backends.base import (
 )
 from reactclip.engine.clip import Clip
 from reactclip.engine.clipmaker import ClipMaker
+from reactclip.engine.encode import DISCORD_UPLOAD_LIMIT
 from reactclip.engine.executor.abtest import VariantChooser
 from reactclip.engine.executor.base import ExecutorStats
 from reactclip.engine.executor.batching import pick_batch
@@ -45,7 +46,6 @@ from reactclip.engine.executor.handle import ClipHandle
 from reactclip.engine.executor.load import CostModel, degrade, load
 from reactclip.engine.executor.queue import FairQueue, Job, Priority
 from reactclip.engine.executor.settings import ExecutorSettings
-from reactclip.engine.encode import DISCORD_UPLOAD_LIMIT
 from reactclip.engine.spec import GenerationSpec
 
 log = logging.getLogger(__name__)
