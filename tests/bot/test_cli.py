@@ -47,9 +47,11 @@ def test_generate_json_reports_the_clip_and_the_same_command_gives_the_same_byte
     assert meta["backend"] == "sticker" and meta["variant"] == "sticker-v1"
     assert meta["spec"]["mood"] == "disgust"
     assert {"cache_hit", "degraded", "seed", "timings"} <= meta.keys()
+    assert meta["cache_hit"] is False and meta["degraded"] is False
     second = run_cli(*args, "--out", "b.gif", cwd=clean_env)
     assert (clean_env / "a.gif").read_bytes() == (clean_env / "b.gif").read_bytes()
-    assert json.loads(second.stdout)["seed"] == meta["seed"]
+    again = json.loads(second.stdout)
+    assert again["cache_hit"] is True and again["seed"] == meta["seed"]
 
 
 def test_generate_with_the_tiny_wan_backend(clean_env: Path) -> None:
