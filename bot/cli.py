@@ -262,6 +262,39 @@ def _print_analysis(result: dict[str, Any]) -> None:
     typer.echo(f"style:     {result['style']}, seed {result['seed']}")
 
 
+@app.command()
+def worker(
+    backend: Annotated[
+        str | None, typer.Option(help="auto, wan, tiny or sticker (default: settings)")
+    ] = None,
+    redis_url: Annotated[str | None, typer.Option(help="The queue's Redis (default: settings)")] = None,
+    queue: Annotated[str | None, typer.Option(help="The queue name (default: settings)")] = None,
+) -> None:
+    """Serve the distributed queue: render clips for any number of bot processes (one GPU job at a
+    time). Clips go into the shared Redis cache when REACTCLIP_ENGINE__CACHE__STORE=redis."""
+    try:
+        if backend is not None and backend not in BACKENDS:
+            raise UserInputError(f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
+        settings = Settings()
+        from reactclip.bot.orchestrator import frame_hooks
+        from reactclip.engine.executor.distributed import run_worker
+        from reactclip.moderation.frames import FrameModerator
+
+        moderation, distributed = settings.moderation, settings.engine.distributed
+        frames = FrameModerator(sample_frames=moderation.sample_frames) if moderation.frame_check else None
+        run_worker(
+            settings.engine,
+            redis_url or distributed.redis_url,
+            backend=backend,
+            queue_name=queue or distributed.queue_name,
+            **frame_hooks(frames),
+        )
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    except Exception as exc:
+        raise _fail(exc) from None
+
+
 def main() -> None:
     app()
 

@@ -80,6 +80,14 @@ class Analysis:
         }
 
 
+def frame_hooks(frames: FrameModerator | None) -> dict[str, Any]:
+    """The executor's (or a worker's) frame hooks: inspect every clip's frames before encoding, and
+    cache only what the strictest policy would post."""
+    if frames is None:
+        return {"inspect": None, "may_cache": None}
+    return {"inspect": frames.inspect, "may_cache": lambda clip: frames.may_cache(clip.inspection)}
+
+
 class Orchestrator:
     """Wires moderation, emotion reading and the engine together. Owns the loaded models."""
 
@@ -196,12 +204,7 @@ class Orchestrator:
     def executor(self) -> Executor:
         """The executor, built on first use (inside the running event loop)."""
         if self._executor is None:
-            frames = self.frame_moderator
-            self._executor = build_executor(
-                self.settings.engine,
-                inspect=frames.inspect if frames else None,
-                may_cache=(lambda clip: frames.may_cache(clip.inspection)) if frames else None,
-            )
+            self._executor = build_executor(self.settings.engine, **frame_hooks(self.frame_moderator))
         return self._executor
 
     async def aclose(self) -> None:

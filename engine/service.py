@@ -12,6 +12,7 @@ from reactclip.engine.backends import Backend, auto_choice, create_backend
 from reactclip.engine.cache import LocalClipStore, RedisClipStore, cache_key
 from reactclip.engine.cache.store import ClipStore
 from reactclip.engine.clip import Clip
+from reactclip.engine.executor.base import Executor
 from reactclip.engine.executor.executor import DEFAULT_VARIANT, InProcessExecutor
 from reactclip.engine.settings import EngineSettings
 from reactclip.engine.spec import GenerationSpec
@@ -63,8 +64,20 @@ def build_executor(
     *,
     inspect: Inspector | None = None,
     may_cache: Callable[[Clip], bool] | None = None,
-) -> InProcessExecutor:
-    """The embedded executor: one worker thread owning the backends, the configured cache."""
+) -> Executor:
+    """The embedded executor (one worker thread owning the backends, the configured cache), or the
+    distributed client when ``settings.distributed.enabled`` (frames are inspected on the workers)."""
+    if settings.distributed.enabled:
+        from reactclip.engine.executor.distributed import DistributedExecutor
+
+        store = open_store(settings)
+        return DistributedExecutor(
+            settings.distributed.redis_url,
+            settings.executor,
+            queue_name=settings.distributed.queue_name,
+            store=store if isinstance(store, RedisClipStore) else None,
+            key_fn=key_function(settings) if isinstance(store, RedisClipStore) else None,
+        )
     return InProcessExecutor(
         backend_factory(settings),
         settings.executor,

@@ -70,6 +70,15 @@ class CacheSettings(BaseModel):
     ttl_s: int = Field(7 * 24 * 3600, ge=1, description="How long a clip stays in the Redis store")
 
 
+class DistributedSettings(BaseModel):
+    """The distributed executor: bot shards enqueue on Redis, ``reactclip worker`` processes on GPU
+    hosts render. Off by default (the embedded executor runs in the bot's own process)."""
+
+    enabled: bool = False
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    queue_name: str = "reactclip:jobs"
+
+
 class EngineSettings(BaseModel):
     backend: BackendName = "auto"
     variant_models: dict[str, str] = Field(
@@ -78,6 +87,7 @@ class EngineSettings(BaseModel):
     )
     executor: ExecutorSettings = Field(default_factory=ExecutorSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
+    distributed: DistributedSettings = Field(default_factory=DistributedSettings)
     prompting: PromptingSettings = Field(default_factory=PromptingSettings)
     wan: WanSettings = Field(default_factory=WanSettings)
     upload_limit_bytes: int = Field(DISCORD_UPLOAD_LIMIT, ge=64 * 1024)

@@ -1,0 +1,414 @@
+"""DistributedExecutor: the bot's side of the distributed executor. Requests become arq jobs in
+Redis; ``reactclip worker`` processes on GPU hosts render them (see ``worker.py``).
+
+A request's path: submit -> the shared store (a hit returns at once) -> join this process's flight
+for the same key, or Busy over the cap, or enqueue an arq job whose id is the cache key (arq refuses
+a second job with the same id, so identical requests from every shard share one job) -> follow the
+job's progress channel -> read the clip from the shared store (or from the result when the worker
+did not store it) -> every handle resolved.
+
+Not here (the in-process executor has them): batching of compatible specs, load-based degradation,
+failover and the A/B rollout. A worker renders with the one backend it was started with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.constants import abort_jobs_ss, result_key_prefix
+from arq.jobs import Job, JobResult, JobStatus
+from arq.utils import timestamp_ms, to_unix_ms
+from redis.asyncio.client import PubSub
+from redis.exceptions import RedisError
+
+from reactclip.engine.cache import RedisClipStore
+from reactclip.engine.cache.record import decode_record
+from reactclip.engine.clip import Clip
+from reactclip.engine.executor.base import ExecutorStats
+from reactclip.engine.executor.distributed.protocol import (
+    DEFAULT_QUEUE,
+    EXPIRES,
+    FINISHED,
+    JOB_FUNCTION,
+    KEEP_RESULT,
+    ClipRequest,
+    ClipResult,
+    decode_event,
+    due_at,
+    events_channel,
+    queue_lengths,
+    waiters_key,
+)
+from reactclip.engine.executor.errors import Busy, Cancelled, ExecutorError, GenerationFailed, ShuttingDown
+from reactclip.engine.executor.events import EventCallback, ProgressEvent, Queued, Started
+from reactclip.engine.executor.handle import ClipHandle
+from reactclip.engine.executor.load import CostModel
+from reactclip.engine.executor.queue import Priority
+from reactclip.engine.executor.settings import ExecutorSettings
+from reactclip.engine.spec import GenerationSpec
+
+log = logging.getLogger(__name__)
+
+KeyFunction = Callable[[GenerationSpec], str]
+
+ROUNDS = 3
+"""Times a request is enqueued again after its job vanished, or was aborted by another client."""
+
+
+@dataclass(eq=False)
+class _Flight:
+    """One arq job this process follows, shared by every local handle that asked for it."""
+
+    job_id: str
+    request: ClipRequest
+    priority: Priority
+    handles: list[ClipHandle]
+    waiter: str = field(default_factory=lambda: uuid.uuid4().hex)
+    """This flight's entry in the job's waiters set."""
+    started: Started | None = None
+    started_at: float | None = None
+    task: asyncio.Task[None] | None = None
+
+
+class DistributedExecutor:
+    """Queues requests for ``reactclip worker`` processes through the Redis at ``redis_url``.
+
+    ``store`` is the Redis clip store the workers write to (same server and prefix), and ``key_fn``
+    names a spec's clip in it; with either missing, nothing is cached or shared, and workers return
+    each clip's bytes in the job result.
+    """
+
+    def __init__(
+        self,
+        redis_url: str,
+        settings: ExecutorSettings | None = None,
+        *,
+        queue_name: str = DEFAULT_QUEUE,
+        store: RedisClipStore | None = None,
+        key_fn: KeyFunction | None = None,
+        poll_interval_s: float = 0.5,
+    ) -> None:
+        self.settings = settings or ExecutorSettings()
+        self.queue_name = queue_name
+        self._redis_settings = RedisSettings.from_dsn(redis_url)
+        self._store = store
+        self._key_fn = key_fn if store is not None else None
+        self._poll_s = poll_interval_s
+        self._cost = CostModel(self.settings.seconds_per_unit, self.settings.batch_overhead_s)
+        self._redis: ArqRedis | None = None
+        self._flights: dict[str, _Flight] = {}
+        self._queued = {priority: 0 for priority in Priority}
+        """Queue lengths as last read (at each submit)."""
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closing = False
+        self.counters: Counter[str] = Counter()
+
+    async def __aenter__(self) -> DistributedExecutor:
+        return self
+
+    async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        await self.shutdown(drain=exc is None)
+
+    # The public API.
+
+    async def submit(
+        self,
+        spec: GenerationSpec,
+        priority: Priority | str = Priority.INTERACTIVE,
+        *,
+        guild: str | None = None,
+        user: str = "anonymous",
+        on_event: EventCallback | None = None,
+    ) -> ClipHandle:
+        """Queue a request and return its handle at once (a cache hit comes back already done).
+        Raises Busy over the queue cap, ShuttingDown once shutdown has begun, and GenerationFailed
+        when Redis cannot be reached."""
+        self._check_open()
+        priority = Priority(priority)
+        handle = ClipHandle(spec, priority.value, guild or f"dm:{user}", user, on_event, self._cancel)
+        key = self._key_fn(spec) if self._key_fn is not None else None
+        try:
+            if key is not None:
+                cached = await self._lookup(key)
+                if cached is not None:
+                    handle._resolve(cached)
+                    return handle
+            self._check_open()  # shutdown may have begun during the lookup
+            if key is not None and key in self._flights:
+                await self._join(self._flights[key], handle)
+                return handle
+
+            redis = await self._connect()
+            self._queued = await queue_lengths(redis, self.queue_name)
+            cap = (
+                self.settings.queue_cap if priority is Priority.INTERACTIVE else self.settings.batch_queue_cap
+            )
+            if self._queued[priority] >= cap:
+                self.counters["busy"] += 1
+                raise Busy(self._cost.estimate([spec], "distributed"))
+            if key is not None and key in self._flights:  # an identical request got in meanwhile
+                await self._join(self._flights[key], handle)
+                return handle
+
+            request: ClipRequest = {
+                "spec": spec.to_dict(),
+                "priority": priority.value,
+                "guild": handle.guild,
+                "user": user,
+                "key": key,
+                "inline": key is None,
+            }
+            flight = _Flight(key or uuid.uuid4().hex, request, priority, [handle])
+            self._flights[flight.job_id] = flight
+            try:
+                # Subscribe before the job exists, so that no progress event is missed.
+                pubsub = redis.pubsub()
+                await pubsub.subscribe(events_channel(self.queue_name, flight.job_id))
+                job = await self._enqueue(redis, flight)
+            except BaseException:
+                self._forget(flight)
+                raise
+        except (RedisError, OSError) as error:
+            raise GenerationFailed("the clip queue cannot be reached; please try again soon") from error
+        handle._emit(Queued(await self._position(redis, flight.job_id)))
+        flight.task = self._spawn(self._follow(flight, pubsub, job))
+        return handle
+
+    def load(self) -> float:
+        """How full the interactive queue was at the last submit (0 = empty, 1 = at the cap)."""
+        return self._queued[Priority.INTERACTIVE] / self.settings.queue_cap
+
+    def stats(self) -> ExecutorStats:
+        return ExecutorStats(
+            queued={priority.value: count for priority, count in self._queued.items()},
+            load=round(self.load(), 3),
+            running=sum(1 for flight in self._flights.values() if flight.started is not None),
+            backend="distributed",
+            counters=dict(self.counters),
+        )
+
+    async def shutdown(self, drain: bool = True) -> None:
+        """Stop taking requests; wait for the jobs this process follows (drain), or fail their
+        handles with ShuttingDown and withdraw from the jobs. Workers are not stopped: other
+        clients may still want their work."""
+        self._closing = True
+        if not drain:
+            for flight in list(self._flights.values()):
+                handles, flight.handles = flight.handles, []
+                for handle in handles:
+                    handle._fail(ShuttingDown())
+                self._forget(flight)
+                self._spawn(self._withdraw(flight))
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._redis is not None:
+            await self._redis.aclose()
+            self._redis = None
+
+    # Admission.
+
+    def _check_open(self) -> None:
+        if self._closing:
+            raise ShuttingDown()
+
+    async def _connect(self) -> ArqRedis:
+        if self._redis is None:
+            self._redis = await create_pool(self._redis_settings, default_queue_name=self.queue_name)
+        return self._redis
+
+    async def _lookup(self, key: str) -> Clip | None:
+        assert self._store is not None
+        clip = await self._store.get(key)  # never raises: an unreachable store reads as a miss
+        self.counters["cache_hits" if clip is not None else "cache_misses"] += 1
+        return clip
+
+    async def _join(self, flight: _Flight, handle: ClipHandle) -> None:
+        """Attach an identical request to a job this process already follows."""
+        self.counters["shared"] += 1
+        flight.handles.append(handle)
+        if handle.priority == Priority.INTERACTIVE and flight.priority is Priority.BATCH:
+            flight.priority = Priority.INTERACTIVE
+            await self._promote(await self._connect(), flight.job_id)
+        if flight.started is not None:
+            handle._emit(flight.started)
+        else:
+            handle._emit(Queued(await self._position(await self._connect(), flight.job_id)))
+
+    async def _enqueue(self, redis: ArqRedis, flight: _Flight) -> Job:
+        """Enqueue the flight's job, or join the job with its id that another client enqueued."""
+        waiters = waiters_key(self.queue_name, flight.job_id)
+        async with redis.pipeline(transaction=True) as pipe:
+            pipe.sadd(waiters, flight.waiter)
+            pipe.expire(waiters, EXPIRES[flight.priority] + KEEP_RESULT)
+            await pipe.execute()
+        for _ in range(ROUNDS):
+            job = await redis.enqueue_job(
+                JOB_FUNCTION,
+                flight.request,
+                _job_id=flight.job_id,
+                _queue_name=self.queue_name,
+                _defer_until=due_at(flight.priority),
+                _expires=EXPIRES[flight.priority],
+            )
+            if job is not None:
+                return job
+            job = Job(flight.job_id, redis, _queue_name=self.queue_name)
+            result = await job.result_info()
+            if result is None or result.success:  # in flight, or just done: share it
+                self.counters["shared"] += 1
+                if flight.priority is Priority.INTERACTIVE:
+                    await self._promote(redis, flight.job_id)
+                return job
+            # A finished job's failure (or abort) stays KEEP_RESULT; a new request tries afresh.
+            await redis.delete(result_key_prefix + flight.job_id)
+        raise GenerationFailed("the clip could not be queued")
+
+    async def _promote(self, redis: ArqRedis, job_id: str) -> None:
+        """Move a queued batch job ahead as interactive (only ever lowers its score)."""
+        due = due_at(Priority.INTERACTIVE)
+        assert due is not None
+        await redis.zadd(self.queue_name, {job_id: to_unix_ms(due)}, xx=True, lt=True)
+
+    async def _position(self, redis: ArqRedis, job_id: str) -> int:
+        """Jobs ahead of this one, the running ones included: approximate, as of now."""
+        score = await redis.zscore(self.queue_name, job_id)
+        return 0 if score is None else int(await redis.zcount(self.queue_name, "-inf", f"({score}"))
+
+    # Following a job.
+
+    async def _follow(self, flight: _Flight, pubsub: PubSub, job: Job) -> None:
+        try:
+            for _ in range(ROUNDS):
+                result = await self._wait(flight, pubsub, job)
+                if result is None:  # the job and its result are gone (expired, or deleted)
+                    clip = await self._lookup(flight.job_id) if self._store is not None else None
+                elif result.success:
+                    clip = await self._clip(flight, result.result)
+                elif isinstance(result.result, asyncio.CancelledError):
+                    if not flight.handles:
+                        return  # our own abort
+                    clip = None  # another client aborted a job we had just joined
+                else:
+                    self._fail(flight, result.result)
+                    return
+                if clip is not None:
+                    self._deliver(flight, clip)
+                    return
+                job = await self._enqueue(await self._connect(), flight)
+            self._fail(flight, GenerationFailed("the clip job kept disappearing from the queue"))
+        except Exception as error:  # Redis went away, or a bug: no handle is left waiting
+            log.warning("following job %s failed: %s: %s", flight.job_id, type(error).__name__, error)
+            self._fail(flight, error)
+        finally:
+            self._forget(flight)
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.aclose()
+                if self._redis is not None:
+                    async with self._redis.pipeline(transaction=False) as pipe:
+                        pipe.srem(waiters_key(self.queue_name, flight.job_id), flight.waiter)
+                        await pipe.execute()
+
+    async def _wait(self, flight: _Flight, pubsub: PubSub, job: Job) -> JobResult | None:
+        """Forward the job's progress until its result is there (None when the job vanished). The
+        FINISHED message makes the read immediate; polling covers a missed message or a dead worker."""
+        while True:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=self._poll_s)
+            if message is not None:
+                try:
+                    event = decode_event(message["data"])
+                except ValueError as error:
+                    log.warning("job %s: %s", flight.job_id, error)
+                    continue
+                if event != FINISHED:
+                    assert not isinstance(event, str)
+                    self._emit(flight, event)
+                    continue
+            result = await job.result_info()
+            if result is not None:
+                return result
+            if message is None and await job.status() is JobStatus.not_found:
+                return None
+
+    def _emit(self, flight: _Flight, event: ProgressEvent) -> None:
+        if isinstance(event, Started):
+            flight.started, flight.started_at = event, time.monotonic()
+        for handle in flight.handles:
+            handle._emit(event)
+
+    async def _clip(self, flight: _Flight, result: ClipResult) -> Clip | None:
+        """The job's clip: from the result, or from the store the worker put it in."""
+        if result["data"] is not None:
+            clip = decode_record(result["meta"], result["data"])
+        elif self._store is not None:
+            found = await self._store.get(flight.job_id)
+            if found is None:
+                return None  # evicted already: render again
+            clip = found
+        else:
+            return None
+        return dataclasses.replace(clip, cache_hit=False)
+
+    def _deliver(self, flight: _Flight, clip: Clip) -> None:
+        for handle in flight.handles:
+            queued = max((flight.started_at or time.monotonic()) - handle.submitted_at, 0.0)
+            handle._resolve(
+                dataclasses.replace(clip, timings=dataclasses.replace(clip.timings, queued=queued))
+            )
+
+    def _fail(self, flight: _Flight, error: BaseException) -> None:
+        if not isinstance(error, ExecutorError):
+            failed = GenerationFailed(f"the clip could not be made: {error}")
+            failed.__cause__ = error
+            error = failed
+        for handle in flight.handles:
+            handle._fail(error)
+
+    # Cancelling.
+
+    def _cancel(self, handle: ClipHandle) -> None:
+        handle._fail(Cancelled())
+        self.counters["cancelled"] += 1
+        for flight in self._flights.values():
+            if handle in flight.handles:
+                flight.handles.remove(handle)
+                if not flight.handles:
+                    self._forget(flight)
+                    self._spawn(self._withdraw(flight))
+                return
+
+    async def _withdraw(self, flight: _Flight) -> None:
+        """Nobody here wants the job any more: leave it, and abort it if no other client follows it.
+        A queued job is dropped when a worker reaches it; a running one is cancelled."""
+        try:
+            redis = await self._connect()
+            async with redis.pipeline(transaction=True) as pipe:
+                pipe.srem(waiters_key(self.queue_name, flight.job_id), flight.waiter)
+                pipe.scard(waiters_key(self.queue_name, flight.job_id))
+                _, left = await pipe.execute()
+            if left == 0:
+                # What arq's Job.abort() does, without waiting for a worker to confirm it.
+                await redis.zadd(abort_jobs_ss, {flight.job_id: timestamp_ms()})
+        except (RedisError, OSError) as error:
+            log.warning("withdrawing from job %s failed: %s", flight.job_id, error)
+        if flight.task is not None:
+            flight.task.cancel()
+
+    def _forget(self, flight: _Flight) -> None:
+        if self._flights.get(flight.job_id) is flight:
+            del self._flights[flight.job_id]
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
