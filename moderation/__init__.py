@@ -7,6 +7,7 @@ from reactclip.moderation.categories import UNSAFE, Category
 from reactclip.moderation.context import GuildPolicy, RequestContext
 from reactclip.moderation.embedder import Embedder, SentenceEmbedder
 from reactclip.moderation.lexicon import Lexicon, LexiconHit
+from reactclip.moderation.ngram import NgramClassifier
 from reactclip.moderation.normalize import normalize
 from reactclip.moderation.policy import REASONS, is_blocked, verdict_for
 from reactclip.moderation.semantic import SemanticClassifier, SemanticFinding, SemanticThresholds
@@ -22,6 +23,7 @@ __all__ = [
     "GuildPolicy",
     "Lexicon",
     "LexiconHit",
+    "NgramClassifier",
     "RequestContext",
     "SemanticClassifier",
     "SemanticFinding",

@@ -75,7 +75,8 @@ class Lexicon:
         return [m.span() for m in self.allow_pattern.finditer(normalized)]
 
     def find(self, normalized: str) -> list[LexiconHit]:
-        """Every hit on ``normalize(text)`` that no allow-list phrase overlaps, minors first."""
+        """Every hit on ``normalize(text)`` that no allow-list phrase overlaps, minors first, then in
+        reading order."""
         allowed = self.allowed_spans(normalized)
 
         def is_allowed(start: int, end: int) -> bool:
@@ -88,7 +89,8 @@ class Lexicon:
                     hits.append(LexiconHit(category, m.start(), m.end(), m.group()))
         if not any(h.category is Category.SEXUAL_MINORS for h in hits):
             hits.extend(self._minors_by_proximity(normalized, hits, is_allowed))
-        hits.sort(key=lambda h: (h.category is not Category.SEXUAL_MINORS, h.start))
+        # Minors first; then by position, the longer phrase first ("unalive yourself" over "unalive").
+        hits.sort(key=lambda h: (h.category is not Category.SEXUAL_MINORS, h.start, h.start - h.end))
         return hits
 
     def _minors_by_proximity(

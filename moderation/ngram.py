@@ -9,6 +9,7 @@ is the very function the training vectoriser used, so the two cannot drift apart
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from importlib import resources
@@ -41,7 +42,7 @@ def ngram_features(normalized: str) -> list[str]:
             features.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
     words = _WORD.findall(normalized)
     features.extend(_WORD_PREFIX + w for w in words)
-    features.extend(f"{_WORD_PREFIX}{a} {b}" for a, b in zip(words, words[1:], strict=False))
+    features.extend(f"{_WORD_PREFIX}{a} {b}" for a, b in itertools.pairwise(words))
     return features
 
 

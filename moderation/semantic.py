@@ -1,21 +1,26 @@
-"""The semantic layer: a multinomial logistic regression over MiniLM embeddings of normalised text.
+"""The semantic layer: logistic regressions over MiniLM embeddings and n-grams of normalised text.
 
 It reads meaning the lexicon's fixed phrases miss ("nobody at school would notice if i vanished").
-The weights come from ``python -m reactclip.moderation.train`` (data/semantic_model.npz); at run
-time this is one matrix product and a softmax in numpy, no scikit-learn.
+Two models trained on the same data are blended: a multinomial logistic regression over the MiniLM
+embedding (meaning) and one over character and word n-grams (spelling and slang, ngram.py).
+The weights, the blend weight and the per-category thresholds all come from
+``python -m reactclip.moderation.train`` (data/semantic_model.npz, data/ngram_model.npz), which
+chooses the thresholds on out-of-fold predictions; at run time this is numpy, no scikit-learn.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from reactclip.moderation.categories import Category
+from reactclip.moderation.categories import UNSAFE, Category
 from reactclip.moderation.context import Strictness
+from reactclip.moderation.ngram import NgramClassifier
+from reactclip.moderation.ngram import default_model_path as default_ngram_path
 
 MODEL_FILE = "semantic_model.npz"
 
@@ -25,10 +30,10 @@ def default_model_path() -> Path:
 
 
 def _default_thresholds() -> dict[Category, float]:
-    # Chosen on out-of-fold predictions of the training set (see train.py's report) for the layer
-    # that runs after the lexicon: the lexicon catches the plain cases, so these stay high enough
-    # to keep safe chat (hyperbole, gaming, banter) from being blocked. Minors is low on purpose:
-    # a miss there costs far more than a false block.
+    # Used only where a model file carries no thresholds of its own (a hand-built classifier).
+    # The shipped model's thresholds are chosen by train.py on out-of-fold predictions of the
+    # blended layer and stored with its weights. Minors is low on purpose: a miss there costs far
+    # more than a false block.
     return {
         Category.SEXUAL: 0.7,
         Category.SEXUAL_MINORS: 0.3,
@@ -45,8 +50,8 @@ class SemanticThresholds:
 
     per_category: Mapping[Category, float] = field(default_factory=_default_thresholds)
     any_unsafe: float = 0.8
-    """Flag the top unsafe category when all unsafe categories together pass this, even if their
-    probability is split (a threat that is half harassment, half violence)."""
+    """Flag the top blocked category when all categories blocked in the context together pass this,
+    even if their probability is split (a threat that is half harassment, half violence)."""
     strict_factor: float = 0.7
 
     def for_strictness(self, strictness: Strictness) -> tuple[Mapping[Category, float], float]:
@@ -63,7 +68,8 @@ class SemanticFinding:
 
 
 class SemanticClassifier:
-    """Softmax over ``embedding @ coef.T + intercept``; classes are Category values."""
+    """Softmax over ``embedding @ coef.T + intercept``, blended with an n-gram model where one is
+    given: ``(1 - ngram_weight) * p_embedding + ngram_weight * p_ngram``; classes are Category values."""
 
     def __init__(
         self,
@@ -71,40 +77,99 @@ class SemanticClassifier:
         intercept: np.ndarray,
         classes: list[Category],
         thresholds: SemanticThresholds | None = None,
+        *,
+        ngram: NgramClassifier | None = None,
+        ngram_weight: float = 0.5,
     ) -> None:
         if coef.shape[0] != len(classes) or intercept.shape != (len(classes),):
             raise ValueError(
                 f"coef {coef.shape} and intercept {intercept.shape} do not fit {len(classes)} classes"
             )
+        if ngram is not None and set(ngram.classes) != set(classes):
+            raise ValueError(f"n-gram classes {ngram.classes} differ from embedding classes {classes}")
+        if not 0.0 <= ngram_weight <= 1.0:
+            raise ValueError(f"ngram_weight must be within [0, 1], got {ngram_weight}")
         self.coef = coef.astype(np.float32)
         self.intercept = intercept.astype(np.float32)
         self.classes = classes
         self.thresholds = thresholds or SemanticThresholds()
+        self.ngram = ngram
+        self.ngram_weight = ngram_weight if ngram is not None else 0.0
+        # Column order of the n-gram model's output mapped onto ours.
+        self._ngram_columns = [ngram.classes.index(c) for c in classes] if ngram is not None else []
 
     @classmethod
     def load(
-        cls, path: Path | None = None, thresholds: SemanticThresholds | None = None
+        cls,
+        path: Path | None = None,
+        thresholds: SemanticThresholds | None = None,
+        ngram_path: Path | None = None,
     ) -> SemanticClassifier:
+        """The shipped (or given) model; its stored thresholds unless ``thresholds`` is given."""
         with np.load(path or default_model_path(), allow_pickle=False) as data:
             classes = [Category(str(c)) for c in data["classes"]]
-            return cls(data["coef"], data["intercept"], classes, thresholds)
+            if thresholds is None and "thresholds" in data:
+                stored = {c: float(t) for c, t in zip(classes, data["thresholds"], strict=True)}
+                thresholds = SemanticThresholds(
+                    per_category={c: t for c, t in stored.items() if c is not Category.NONE},
+                    any_unsafe=float(data["any_unsafe"]),
+                )
+            ngram_weight = float(data["ngram_weight"]) if "ngram_weight" in data else 0.0
+            ngram = NgramClassifier.load(ngram_path or default_ngram_path()) if ngram_weight > 0 else None
+            return cls(
+                data["coef"], data["intercept"], classes, thresholds, ngram=ngram, ngram_weight=ngram_weight
+            )
 
-    def probabilities(self, embeddings: np.ndarray) -> np.ndarray:
-        """One row of class probabilities per embedding row (columns follow ``self.classes``)."""
+    def embedding_probabilities(self, embeddings: np.ndarray) -> np.ndarray:
         logits = np.atleast_2d(embeddings).astype(np.float32) @ self.coef.T + self.intercept
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)
 
+    def probabilities(self, embeddings: np.ndarray, normalized_texts: list[str] | None = None) -> np.ndarray:
+        """One row of class probabilities per embedding row (columns follow ``self.classes``).
+
+        ``normalized_texts`` (``normalize(text)`` per row) lets the n-gram model take its share;
+        without them the embedding model speaks alone.
+        """
+        probabilities = self.embedding_probabilities(embeddings)
+        if self.ngram is None or normalized_texts is None or self.ngram_weight == 0.0:
+            return probabilities
+        if len(normalized_texts) != probabilities.shape[0]:
+            raise ValueError(f"{len(normalized_texts)} texts for {probabilities.shape[0]} embeddings")
+        ngram = self.ngram.probabilities(normalized_texts)[:, self._ngram_columns]
+        return (1.0 - self.ngram_weight) * probabilities + self.ngram_weight * ngram
+
     def findings(
-        self, probabilities: np.ndarray, strictness: Strictness = "standard"
+        self,
+        probabilities: np.ndarray,
+        strictness: Strictness = "standard",
+        blocked: Collection[Category] = UNSAFE,
     ) -> list[SemanticFinding]:
-        """Unsafe categories over their threshold for one row of probabilities, likeliest first."""
+        """Unsafe categories over their threshold for one row of probabilities: sexual_minors first,
+        then the furthest past its threshold first.
+
+        Each category is judged on its own probability, not only the most likely one: in an NSFW
+        channel a message that is mostly sexual but also harassment still yields harassment.
+        ``blocked``: the categories the context blocks; only they count towards ``any_unsafe``.
+        """
         per_category, any_unsafe = self.thresholds.for_strictness(strictness)
         by_class = {c: float(p) for c, p in zip(self.classes, probabilities, strict=True)}
         unsafe = {c: p for c, p in by_class.items() if c is not Category.NONE}
         found = [SemanticFinding(c, p) for c, p in unsafe.items() if p >= per_category.get(c, 1.0)]
-        if not found and unsafe and sum(unsafe.values()) >= any_unsafe:
-            top = max(unsafe, key=lambda c: unsafe[c])
-            found = [SemanticFinding(top, unsafe[top])]
-        return sorted(found, key=lambda f: f.probability / per_category.get(f.category, 1.0), reverse=True)
+        blocked_here = {c: p for c, p in unsafe.items() if c in blocked}
+        if (
+            not any(f.category in blocked for f in found)
+            and blocked_here
+            and sum(blocked_here.values()) >= any_unsafe
+        ):
+            top = max(blocked_here, key=lambda c: blocked_here[c])
+            found.append(SemanticFinding(top, blocked_here[top]))
+        # Minors first wherever it shows (as in the lexicon), then by how far past its threshold.
+        return sorted(
+            found,
+            key=lambda f: (
+                f.category is not Category.SEXUAL_MINORS,
+                -f.probability / per_category.get(f.category, 1.0),
+            ),
+        )

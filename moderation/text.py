@@ -2,7 +2,9 @@
 
 1. normalise (normalize.py) so evasions read as the words they hide;
 2. lexicon: a hit decides (confidence 0.95) unless an allow-list phrase covers it;
-3. semantic: MiniLM embedding -> logistic regression, per-category thresholds (lower when strict);
+3. semantic: MiniLM embedding and character/word n-grams -> two logistic regressions blended,
+   per-category thresholds (lower when strict); every category the context blocks is judged on its
+   own probability, so a mostly-sexual message in an NSFW channel that is also harassment is caught;
 4. classifier: an operator's transformers model, only where one is configured;
 5. policy: what the found category means in this channel (policy.py).
 
@@ -19,13 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from reactclip.moderation.categories import Category
+from reactclip.moderation.categories import UNSAFE, Category
 from reactclip.moderation.classifier import DEFAULT_THRESHOLD, TransformersClassifier
 from reactclip.moderation.context import RequestContext
 from reactclip.moderation.embedder import Embedder
 from reactclip.moderation.lexicon import Lexicon
 from reactclip.moderation.normalize import normalize
-from reactclip.moderation.policy import verdict_for
+from reactclip.moderation.policy import is_blocked, verdict_for
 from reactclip.moderation.semantic import SemanticClassifier, SemanticThresholds
 from reactclip.moderation.verdict import TextVerdict
 
@@ -86,9 +88,10 @@ class TextModerator:
                 vectors = self.embedder.encode([normalized[i] for i in open_rows])
             else:
                 vectors = embeddings[open_rows]
-            probabilities = self.semantic.probabilities(vectors)
+            probabilities = self.semantic.probabilities(vectors, [normalized[i] for i in open_rows])
+            blocked_here = [c for c in UNSAFE if is_blocked(c, context)]
             for i, row in zip(open_rows, probabilities, strict=True):
-                for f in self.semantic.findings(row, context.guild.strictness):
+                for f in self.semantic.findings(row, context.guild.strictness, blocked_here):
                     findings[i].append(_Finding(f.category, f.probability, "semantic"))
             open_rows = [i for i in open_rows if self._first_block(findings[i], context) is None]
 

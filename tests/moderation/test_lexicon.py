@@ -46,6 +46,16 @@ def categories(lexicon: Lexicon, text: str) -> set[Category]:
         ("nobody likes you", Category.HARASSMENT),
         ("go die", Category.HARASSMENT),
         ("i'll leak your address", Category.HARASSMENT),
+        ("anyone got pthc links", Category.SEXUAL_MINORS),
+        ("selling c.p folders dm me", Category.SEXUAL_MINORS),
+        ("13 y/o lewds", Category.SEXUAL_MINORS),
+        ("1488 brothers", Category.HATE),
+        ("(((they))) own the banks", Category.HATE),
+        ("day of the rope is coming", Category.HATE),
+        ("ready for the toaster bath tbh", Category.SELF_HARM),
+        ("i stockpiled my meds", Category.SELF_HARM),
+        ("neck urself", Category.HARASSMENT),
+        ("join the 41% lol", Category.HARASSMENT),
     ],
 )
 def test_each_category_is_found_plain_and_obfuscated(lexicon: Lexicon, text: str, category: Category) -> None:
@@ -76,6 +86,12 @@ TRAPS = [
     "meeting at 3pm",
     "i cut myself cooking",
     "i don't want to live in texas",
+    "i wrote 14 words lol",
+    "the nude sculpture at the museum",
+    "i lost my best friend to suicide last year",
+    "i'm not suicidal just bored",
+    "cheese pizza for dinner",
+    "f(x) = ((a+b))",
 ]
 
 

@@ -145,3 +145,116 @@ def test_raw_text_only_at_debug(lexicon_moderator: TextModerator, caplog: pytest
 def test_check_many_matches_check(lexicon_moderator: TextModerator) -> None:
     texts = ["good morning", "kys", "send nudes"]
     assert lexicon_moderator.check_many(texts, SFW) == [lexicon_moderator.check(t, SFW) for t in texts]
+
+
+def _moderator_with_probabilities(
+    probabilities: dict[Category, float], thresholds: dict[Category, float], any_unsafe: float = 0.9
+) -> TextModerator:
+    """A semantic layer whose softmax output is ``probabilities`` whatever the text (NONE takes the rest)."""
+    classes = [Category.NONE, *probabilities]
+    shares = [1.0 - sum(probabilities.values()), *probabilities.values()]
+    semantic = SemanticClassifier(
+        coef=np.zeros((len(classes), 2), dtype=np.float32),
+        intercept=np.log(np.array(shares, dtype=np.float32)),
+        classes=classes,
+        thresholds=SemanticThresholds(per_category=thresholds, any_unsafe=any_unsafe),
+    )
+    return TextModerator(_FixedEmbedder(), semantic=semantic)
+
+
+def test_nsfw_channel_blocks_a_mostly_sexual_message_that_is_also_harassment() -> None:
+    moderator = _moderator_with_probabilities(
+        {Category.SEXUAL: 0.55, Category.HARASSMENT: 0.42},
+        {Category.SEXUAL: 0.7, Category.HARASSMENT: 0.4},
+    )
+    verdict = moderator.check("what a day", NSFW)
+    assert not verdict.allowed
+    assert verdict.category is Category.HARASSMENT
+    assert verdict.layer == "semantic"
+    assert verdict.reason == REASONS[Category.HARASSMENT]
+
+
+def test_nsfw_channel_blocks_sexual_with_a_small_share_of_minors() -> None:
+    moderator = _moderator_with_probabilities(
+        {Category.SEXUAL: 0.75, Category.SEXUAL_MINORS: 0.2},
+        {Category.SEXUAL: 0.5, Category.SEXUAL_MINORS: 0.15},
+    )
+    for context in (SFW, NSFW):
+        verdict = moderator.check("what a day", context)
+        assert not verdict.allowed
+        assert verdict.category is Category.SEXUAL_MINORS
+
+
+def test_split_unsafe_probability_counts_only_categories_blocked_in_the_context() -> None:
+    # Together 0.95 passes any_unsafe, but in an NSFW channel only harassment's 0.1 is blocked there.
+    moderator = _moderator_with_probabilities(
+        {Category.SEXUAL: 0.85, Category.HARASSMENT: 0.1},
+        {Category.SEXUAL: 0.9, Category.HARASSMENT: 0.9},
+        any_unsafe=0.8,
+    )
+    sfw = moderator.check("what a day", SFW)
+    assert not sfw.allowed
+    assert sfw.category is Category.SEXUAL
+    nsfw = moderator.check("what a day", NSFW)
+    assert nsfw.allowed
+
+
+def test_split_threat_is_blocked_as_its_likeliest_blocked_category() -> None:
+    moderator = _moderator_with_probabilities(
+        {Category.SEXUAL: 0.3, Category.HARASSMENT: 0.35, Category.VIOLENCE_GORE: 0.3},
+        {Category.SEXUAL: 0.9, Category.HARASSMENT: 0.9, Category.VIOLENCE_GORE: 0.9},
+        any_unsafe=0.6,
+    )
+    verdict = moderator.check("what a day", NSFW)
+    assert not verdict.allowed
+    assert verdict.category is Category.HARASSMENT
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ride me till i scream, and you're such a fat worthless cow nobody else would touch you",
+        "send me your nudes slut or everyone at school sees what you did",
+    ],
+)
+def test_real_model_blocks_sexual_harassment_in_nsfw_channels(
+    full_moderator: TextModerator, text: str
+) -> None:
+    verdict = full_moderator.check(text, NSFW)
+    assert not verdict.allowed
+    assert verdict.category is not Category.SEXUAL
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("honestly my family would throw a party if i was gone for good", Category.SELF_HARM),
+        ("planning to go to sleep and never wake up, got everything ready", Category.SELF_HARM),
+        ("those people breed like rats and ruin every neighborhood they move into", Category.HATE),
+        ("ur so ugly no wonder ur own mom cant stand looking at u", Category.HARASSMENT),
+        ("i'll cave his face in with a brick and leave him in the gutter", Category.VIOLENCE_GORE),
+    ],
+)
+def test_real_model_catches_implicit_unsafe_messages(
+    full_moderator: TextModerator, text: str, category: Category
+) -> None:
+    verdict = full_moderator.check(text, SFW)
+    assert not verdict.allowed
+    assert verdict.category is category
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i'm dead 💀 this meme is too good",
+        "lmao you were so bad that round but you carried the next one, gg",
+        "the documentary about the rwandan genocide was heartbreaking",
+        "my trans sister just started her dream job 🥳",
+        "rough day at work, gonna order pizza and play some games",
+    ],
+)
+def test_real_model_allows_hard_safe_messages(full_moderator: TextModerator, text: str) -> None:
+    assert full_moderator.check(text, SFW).allowed
