@@ -16,12 +16,13 @@ Writes data/semantic_model.npz (embedding weights, blend weight, thresholds) and
 data/ngram_model.npz (n-gram vocabulary, idf, weights), each with the sha256 of the training file
 so a test can tell stale weights. scikit-learn is needed here only (the dev extra), never at run time.
 
-Last run (2138 examples, 965 safe; out of fold, lexicon + layer, the layer's share of safe flagged
-<= 5%): blend weight 0.5, thresholds harassment 0.50, hate 0.45, self_harm 0.325, sexual 0.30,
-sexual_minors 0.15, violence_gore 0.60, any-unsafe sum 0.80. Caught: harassment 87.9%, hate 91.8%,
-self_harm 89.8%, sexual 94.2%, sexual_minors 99.1%, violence_gore 85.7%; safe flagged 6.7% (hard
-negatives). The embedding model alone at the same budget: 84.4 / 86.8 / 81.9 / 91.9 / 100 / 86.3%.
-The 97% target is out of reach on these hard examples within the budget; the budget wins.
+Last run (2138 examples + 1566 everyday messages; out of fold, lexicon + layer; the layer flags at
+most 5% of the hard negatives and 1% of everyday messages): blend weight 0.5, thresholds harassment
+0.375, hate 0.45, self_harm 0.425, sexual 0.50, sexual_minors 0.15, violence_gore 0.425, any-unsafe
+sum 0.80. Caught: harassment 88.3%, hate 89.5%, self_harm 80.1%, sexual 80.8%, sexual_minors 99.1%,
+violence_gore 84.6%; flagged: hard negatives 5.5%, everyday 1.0%. A 2% everyday budget catches a
+few points more and blocks about four times as many ordinary requests; refusing people who did
+nothing wrong is the worse failure for this product, so the budget stays at 1%.
 """
 
 from __future__ import annotations
@@ -56,6 +57,14 @@ Half of train.jsonl's safe lines are hard negatives (banter, hyperbole, news, id
 this is far above the rate on real chat: the previous embedding-only layer flagged 6-7% of them here
 and wrongly blocked about 1.4% of realistic safe messages. The budget stays below that operating
 point and spends the blend's gain on catching more."""
+MAX_EVERYDAY_FLAGGED = 0.01
+"""The share of everyday messages (see EVERYDAY_DATA) the layer may flag: what realistic safe traffic
+mostly looks like, so this budget is what keeps ordinary requests from being refused."""
+EVERYDAY_DATA = Path(str(resources.files("reactclip.engine.prompting") / "data" / "emotion_train.jsonl"))
+"""Ordinary Discord messages labelled for emotion, all safe: extra NONE examples at training time
+only (a data file, read by this dev tool; run-time moderation still imports nothing of the engine).
+Lines the lexicon flags are left out, so an angry "I'll kill him" never teaches the layer that
+threats are fine."""
 MINORS_MAX_THRESHOLD = 0.15
 ANY_UNSAFE = 0.8
 """Where the search starts the any-unsafe sum (SemanticThresholds.any_unsafe); it may raise it."""
@@ -66,6 +75,18 @@ _FLOOR = 0.2  # below this a category's threshold would flag on noise
 
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def training_sha256(data: Path = DATA_DIR / "train.jsonl", everyday: Path = EVERYDAY_DATA) -> str:
+    """One hash over every file the shipped weights were trained on, so a test can tell them stale."""
+    return hashlib.sha256(f"{file_sha256(data)}:{file_sha256(everyday)}".encode()).hexdigest()
+
+
+def load_everyday(path: Path, lexicon: Lexicon) -> list[str]:
+    texts = [
+        json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+    return [t for t in texts if not lexicon.find(normalize(t))]
 
 
 def load_examples(path: Path) -> tuple[list[str], list[Category]]:
@@ -164,13 +185,18 @@ def flagged_by(
 
 
 def choose_thresholds(
-    probabilities: np.ndarray, labels: list[Category], classes: list[Category], lexicon_hits: np.ndarray
+    probabilities: np.ndarray,
+    labels: list[Category],
+    classes: list[Category],
+    lexicon_hits: np.ndarray,
+    everyday: np.ndarray,
 ) -> tuple[np.ndarray, float]:
     """Per-class thresholds (NONE gets 1.0) and the any-unsafe sum for lexicon + layer, on
     out-of-fold probabilities."""
     y = np.array([classes.index(c) for c in labels])
     unsafe = np.array([c is not Category.NONE for c in classes])
     safe_rows = y == classes.index(Category.NONE)
+    hard_safe_rows = safe_rows & ~everyday
     minors = classes.index(Category.SEXUAL_MINORS)
     # The any-unsafe sum rides along as one more threshold, in the last column.
     thresholds = np.append(np.where(unsafe, _GRID[-1], 1.0), ANY_UNSAFE)
@@ -198,10 +224,12 @@ def choose_thresholds(
             thresholds[k] = chosen
 
     # Over the false-flag budget: raise the threshold that spares most safe rows per unsafe row lost.
-    def added_false_flags(t: np.ndarray) -> float:
-        return float((blocked(t) & ~lexicon_hits)[safe_rows].mean())
+    def over_budget(t: np.ndarray) -> bool:
+        added = blocked(t) & ~lexicon_hits
+        everyday_over = everyday.any() and added[everyday].mean() > MAX_EVERYDAY_FLAGGED
+        return bool(added[hard_safe_rows].mean() > MAX_SAFE_FLAGGED or everyday_over)
 
-    while added_false_flags(thresholds) > MAX_SAFE_FLAGGED:
+    while over_budget(thresholds):
         now = blocked(thresholds)
         best, best_score = None, -1.0
         for k in knobs:
@@ -230,6 +258,7 @@ def report(
     classes: list[Category],
     lexicon_hits: np.ndarray,
     any_unsafe: float,
+    everyday: np.ndarray,
 ) -> float:
     """Print per-category catch rates; return the mean catch over unsafe categories (lexicon + layer)."""
     y = np.array([classes.index(c) for c in labels])
@@ -241,10 +270,11 @@ def report(
     for k, category in enumerate(classes):
         rows = y == k
         if category is Category.NONE:
-            print(
-                f"    safe wrongly flagged  layer {layer[rows].mean():6.1%}"
-                f"  lexicon+layer {both[rows].mean():6.1%}  of {rows.sum()}"
-            )
+            for part, mask in (("hard safe", rows & ~everyday), ("everyday", rows & everyday)):
+                print(
+                    f"    {part:9s} flagged  layer {layer[mask].mean():6.1%}"
+                    f"  lexicon+layer {both[mask].mean():6.1%}  of {mask.sum()}"
+                )
         else:
             catches.append(both[rows].mean())
             print(
@@ -257,6 +287,7 @@ def report(
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA_DIR / "train.jsonl")
+    parser.add_argument("--everyday", type=Path, default=EVERYDAY_DATA)
     parser.add_argument("--out", type=Path, default=DATA_DIR / MODEL_FILE)
     parser.add_argument("--ngram-out", type=Path, default=DATA_DIR / NGRAM_MODEL_FILE)
     args = parser.parse_args(argv)
@@ -264,10 +295,13 @@ def main(argv: list[str] | None = None) -> None:
     import torch
 
     torch.manual_seed(0)
+    lexicon = Lexicon()
     texts, labels = load_examples(args.data)
+    extra = load_everyday(args.everyday, lexicon)
+    everyday = np.array([False] * len(texts) + [True] * len(extra))
+    texts, labels = texts + extra, labels + [Category.NONE] * len(extra)
     normalized = [normalize(t) for t in texts]
     embeddings = SentenceEmbedder().encode(normalized)
-    lexicon = Lexicon()
     lexicon_hits = np.array([bool(lexicon.find(n)) for n in normalized])
 
     # 1-2: blend weight and thresholds, both on out-of-fold probabilities.
@@ -278,9 +312,16 @@ def main(argv: list[str] | None = None) -> None:
     best_weight, best_catch, best_thresholds, best_any = 0.0, -1.0, np.ones(len(classes)), ANY_UNSAFE
     for weight in BLEND_WEIGHTS:
         blended = (1 - weight) * p_embedding + weight * p_ngram
-        thresholds, any_unsafe = choose_thresholds(blended, labels, classes, lexicon_hits)
+        thresholds, any_unsafe = choose_thresholds(blended, labels, classes, lexicon_hits, everyday)
         catch = report(
-            f"n-gram weight {weight}", blended, thresholds, labels, classes, lexicon_hits, any_unsafe
+            f"n-gram weight {weight}",
+            blended,
+            thresholds,
+            labels,
+            classes,
+            lexicon_hits,
+            any_unsafe,
+            everyday,
         )
         if catch > best_catch + 1e-9:
             best_weight, best_catch, best_thresholds, best_any = weight, catch, thresholds, any_unsafe
@@ -293,7 +334,7 @@ def main(argv: list[str] | None = None) -> None:
     assert fitted_classes == classes
     ngrams = fit_ngrams(normalized, labels)
     assert ngrams.classes == classes
-    sha = np.array(file_sha256(args.data))
+    sha = np.array(training_sha256(args.data, args.everyday))
     np.savez(
         args.out,
         coef=coef,
@@ -313,7 +354,10 @@ def main(argv: list[str] | None = None) -> None:
         classes=np.array([c.value for c in classes]),
         train_sha256=sha,
     )
-    print(f"wrote {args.out} and {args.ngram_out} ({len(texts)} examples, {len(ngrams.vocabulary)} n-grams)")
+    print(
+        f"wrote {args.out} and {args.ngram_out} ({len(texts)} examples, {len(extra)} of them everyday, "
+        f"{len(ngrams.vocabulary)} n-grams)"
+    )
 
 
 if __name__ == "__main__":

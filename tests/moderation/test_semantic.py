@@ -11,7 +11,7 @@ import pytest
 from reactclip.moderation import UNSAFE, Category, RequestContext, SemanticClassifier, TextModerator
 from reactclip.moderation.evaluate import evaluate
 from reactclip.moderation.ngram import NgramClassifier, ngram_features
-from reactclip.moderation.train import file_sha256
+from reactclip.moderation.train import training_sha256
 
 DATA = Path(str(resources.files("reactclip.moderation") / "data"))
 HELDOUT = Path(__file__).with_name("heldout.jsonl")
@@ -21,12 +21,12 @@ HELDOUT2 = Path(__file__).with_name("heldout2.jsonl")
 def test_shipped_weights_match_the_training_data() -> None:
     """Editing train.jsonl without running `python -m reactclip.moderation.train` fails here."""
     with np.load(DATA / "semantic_model.npz", allow_pickle=False) as model:
-        assert str(model["train_sha256"]) == file_sha256(DATA / "train.jsonl")
+        assert str(model["train_sha256"]) == training_sha256()
 
 
 def test_shipped_ngram_weights_match_the_training_data() -> None:
     with np.load(DATA / "ngram_model.npz", allow_pickle=False) as model:
-        assert str(model["train_sha256"]) == file_sha256(DATA / "train.jsonl")
+        assert str(model["train_sha256"]) == training_sha256()
 
 
 def test_shipped_model_carries_thresholds_chosen_by_training() -> None:
