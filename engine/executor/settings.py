@@ -55,7 +55,9 @@ class ExecutorSettings(BaseModel):
         default_factory=dict,
         description='A/B rollout weights by variant name, e.g. {"wan-a": 0.9, "wan-b": 0.1}; empty = off',
     )
-    encode_workers: int = Field(2, ge=1, le=16, description="Threads that encode finished frames")
+    encode_workers: int = Field(
+        4, ge=1, le=16, description="Threads that encode finished frames; at least max_batch, or clips wait"
+    )
 
     @field_validator("variants")
     @classmethod
