@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,8 +26,6 @@ from reactclip.moderation.embedder import Embedder, SentenceEmbedder
 from reactclip.moderation.frames import FrameModerator
 from reactclip.moderation.normalize import normalize
 from reactclip.moderation.text import TextModerator
-
-log = logging.getLogger(__name__)
 
 ANALYSIS_BATCH = 64
 

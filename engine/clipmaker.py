@@ -1,7 +1,7 @@
-"""ClipMaker: one spec through a backend and the encoder to a Clip.
+"""ClipMaker: the two steps a clip takes after its spec, rendering and encoding.
 
-This is the in-process path for a single request; the executor issue puts a queue, batching and
-failover in front of the same two steps.
+The executors (in-process and the distributed worker) call them separately, so that frames are
+inspected in between and a clip that may not be posted is never encoded or kept.
 """
 
 from __future__ import annotations
@@ -24,14 +24,9 @@ class ClipMaker:
         self.upload_limit_bytes = upload_limit_bytes
 
     def make(self, spec: GenerationSpec, on_progress: ProgressCallback | None = None) -> Clip:
-        return self.make_batch([spec], on_progress)[0]
-
-    def make_batch(
-        self, specs: Sequence[GenerationSpec], on_progress: ProgressCallback | None = None
-    ) -> list[Clip]:
-        """Render a compatible batch in one backend call, then encode each clip."""
-        rendered = self.render(specs, on_progress)
-        return [self.encode(spec, frames) for spec, frames in zip(specs, rendered, strict=True)]
+        """Render and encode one spec, with no check in between (benchmarks, tools)."""
+        [rendered] = self.render([spec], on_progress)
+        return self.encode(spec, rendered)
 
     def render(
         self, specs: Sequence[GenerationSpec], on_progress: ProgressCallback | None = None
