@@ -47,9 +47,11 @@ from redis.exceptions import RedisError
 
 from reactclip.engine.backends.base import (
     Backend,
+    Interrupted,
     ProgressCallback,
     RenderedFrames,
     StepProgress,
+    StopCheck,
     check_batch,
 )
 from reactclip.engine.backends.sticker import StickerBackend, render_clip
@@ -129,17 +131,24 @@ class CostModelBackend:
         return self.scale * (CALL_OVERHEAD_S + PER_CLIP_S * clips)
 
     def generate(
-        self, specs: Sequence[GenerationSpec], on_progress: ProgressCallback | None = None
+        self,
+        specs: Sequence[GenerationSpec],
+        on_progress: ProgressCallback | None = None,
+        should_stop: StopCheck | None = None,
     ) -> list[RenderedFrames]:
         check_batch(specs)
         start = time.monotonic()
         total, steps = self.cost(specs), specs[0].steps
         # One sleep per denoising step, to absolute deadlines, so the progress events flow as from
-        # a diffusion backend and the call takes cost() however the sleeps round.
+        # a diffusion backend and the call takes cost() however the sleeps round. Like Wan, it
+        # stops between steps when asked; the time spent still counts as GPU time.
         for step in range(steps):
             time.sleep(max(start + total * (step + 1) / steps - time.monotonic(), 0.0))
             if on_progress is not None:
                 on_progress(StepProgress(stage="denoising", step=step + 1, total=steps))
+            if should_stop is not None and step + 1 < steps and should_stop():
+                self.calls.append((start, time.monotonic(), len(specs)))
+                raise Interrupted(step + 1, steps)
         end = time.monotonic()
         self.calls.append((start, end, len(specs)))
         for spec in specs:

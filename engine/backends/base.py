@@ -1,11 +1,13 @@
 """The one small interface between the engine and anything that makes frames.
 
 A backend turns a batch of GenerationSpecs into frames and reports progress per step. It knows
-nothing of queues, Discord or caching; the executor (and, for now, ClipMaker) owns those.
+nothing of queues, Discord or caching; the executor (and, for now, ClipMaker) owns those. It may also
+stop between steps when asked (``should_stop``), so that urgent work need not wait for a long batch.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -31,6 +33,20 @@ class StepProgress:
 
 
 ProgressCallback = Callable[[StepProgress], None]
+StopCheck = Callable[[], bool]
+"""Polled by a backend between steps; True asks it to stop and raise Interrupted."""
+
+
+class Interrupted(Exception):
+    """The backend stopped between steps because ``should_stop`` said so, and made no frames.
+
+    Not a BackendError: nothing went wrong, so it counts as no failure and triggers no retry. The
+    specs can be run again, from the start."""
+
+    def __init__(self, step: int, total: int) -> None:
+        self.step = step
+        self.total = total
+        super().__init__(f"stopped after step {step} of {total}")
 
 
 @dataclass
@@ -52,9 +68,15 @@ class Backend(Protocol):
     """Which model variant ran (a model id or path, or the renderer's version)."""
 
     def generate(
-        self, specs: Sequence[GenerationSpec], on_progress: ProgressCallback | None = None
+        self,
+        specs: Sequence[GenerationSpec],
+        on_progress: ProgressCallback | None = None,
+        should_stop: StopCheck | None = None,
     ) -> list[RenderedFrames]:
-        """Render every spec of a compatible batch (equal ``batch_key``), in order."""
+        """Render every spec of a compatible batch (equal ``batch_key``), in order.
+
+        ``should_stop``, when given, is polled between steps (never after the last); once it returns
+        True a backend that can stop raises Interrupted. One that cannot may ignore it and finish."""
         ...
 
     def close(self) -> None:
@@ -75,3 +97,12 @@ def check_batch(specs: Sequence[GenerationSpec]) -> None:
 
 class BackendOutOfMemory(BackendError):
     """The device ran out of memory; a smaller batch may fit."""
+
+
+def takes_should_stop(backend: Backend) -> bool:
+    """Whether ``backend.generate`` accepts ``should_stop``: backends written before it existed
+    (wrappers, plug-ins) keep working, they are just never asked to stop."""
+    try:
+        return "should_stop" in inspect.signature(backend.generate).parameters
+    except (TypeError, ValueError):  # a builtin or C callable without a signature
+        return False

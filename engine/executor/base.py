@@ -27,7 +27,7 @@ class ExecutorStats:
     """Requests per A/B arm."""
     counters: dict[str, int] = field(default_factory=dict)
     """failures, retries, oom_splits, alerts, recoveries, cache_hits, cache_misses, shared, busy,
-    degraded, cancelled."""
+    degraded, cancelled, preemptions (batch-class calls stopped for interactive work)."""
 
 
 class Executor(Protocol):

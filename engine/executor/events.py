@@ -1,6 +1,7 @@
 """Progress events a request's handle reports, in this order: Queued (maybe several, as the
-position changes), Started, Step..., Decoding, Done. A failed or cancelled request's stream just
-ends; its result raises."""
+position changes), Started, Step..., Decoding, Done. A batch-class request that interactive work
+preempts goes back to Queued after some Steps, then starts again from step 1. A failed or cancelled
+request's stream just ends; its result raises."""
 
 from __future__ import annotations
 

@@ -6,6 +6,12 @@ or Busy) -> fair priority queue -> the dispatcher picks a batch when the GPU is 
 renders it (retry, OOM split, failover) -> the encode pool inspects and encodes -> cache put -> every
 handle of the job resolved. All queue state lives on the event loop; only ``_generate`` and
 ``_encode`` run on threads.
+
+Preemption: an interactive request that arrives while a batch-class call is on the GPU asks that call
+to stop at its next step (``settings.preempt``). The stopped jobs go back to the front of the batch
+queue and run again from the first step once the interactive work is done: a diffusers call cannot
+resume mid-schedule, so the steps already taken are lost. That is why a call near its end is left
+to finish (``preempt_ratio``) and a job is preempted at most ``max_preemptions`` times.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import contextlib
 import dataclasses
 import logging
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -29,9 +36,12 @@ from reactclip.engine.backends.base import (
     Backend,
     BackendError,
     BackendOutOfMemory,
+    Interrupted,
     ProgressCallback,
     RenderedFrames,
     StepProgress,
+    StopCheck,
+    takes_should_stop,
 )
 from reactclip.engine.clip import Clip
 from reactclip.engine.clipmaker import ClipMaker
@@ -127,6 +137,8 @@ class InProcessExecutor:
         self._running: list[Job] = []
         self._running_since = 0.0
         self._running_estimate = 0.0
+        self._stop_request: threading.Event | None = None
+        """Set to ask the call on the GPU to stop; None while the running call may not be preempted."""
         self._variants_ok: set[str] = set(settings.variants)
         """Variants the primary has rendered: what the probe checks (a bogus name would never pass)."""
         self.counters: Counter[str] = Counter()
@@ -203,6 +215,8 @@ class InProcessExecutor:
         if key:
             self._inflight[key] = job
         handle._emit(Queued(self._position(job), job.degraded))
+        if priority is Priority.INTERACTIVE:
+            self._preempt_for(job)
         self._wakeup.set()
         return handle
 
@@ -273,6 +287,7 @@ class InProcessExecutor:
         if promote and self._queues[Priority.BATCH].remove(job):
             job.priority = Priority.INTERACTIVE
             self._queues[Priority.INTERACTIVE].push(job)
+            self._preempt_for(job)
             self._wakeup.set()
         if job in self._queues[job.priority]:
             handle._emit(Queued(self._position(job), job.degraded))
@@ -346,6 +361,52 @@ class InProcessExecutor:
                 for job in jobs:
                     self._fail(job, exc)
 
+    def _preempt_for(self, urgent: Job) -> None:
+        """Ask the batch-class call on the GPU to stop at its next step so that ``urgent`` runs next,
+        unless someone interactive waits on that call too or it is nearly done: its steps so far are
+        lost, so preempting pays only when the wait it saves is worth more than
+        ``preempt_ratio`` x the urgent job's own cost."""
+        stop = self._stop_request
+        if stop is None or stop.is_set():
+            return
+        if any(handle.priority == Priority.INTERACTIVE for job in self._running for handle in job.handles):
+            return  # an interactive request joined a running job: stopping it would delay that one
+        if self._running_remaining() <= self.settings.preempt_ratio * self._estimate([urgent.spec]):
+            return
+        stop.set()
+
+    def _preemptible(self, jobs: list[Job]) -> bool:
+        """Batch-class work that has not been preempted too often already; interactive never is."""
+        s = self.settings
+        return (
+            s.preempt
+            and all(job.priority is Priority.BATCH for job in jobs)
+            and max(job.preemptions for job in jobs) < s.max_preemptions
+        )
+
+    def _requeue(self, jobs: list[Job]) -> None:
+        """Put preempted jobs back at the front of the batch queue; their handles keep waiting. A job
+        an interactive request joined meanwhile goes to the interactive queue instead, and one that
+        everybody cancelled is dropped."""
+        self.counters["preemptions"] += 1
+        log.info("preempted a batch of %d for interactive work", len(jobs))
+        again: list[Job] = []
+        for job in jobs:
+            job.preemptions += 1
+            job.started_at = None
+            if all(handle.done() for handle in job.handles):
+                self._forget(job)
+            elif any(handle.priority == Priority.INTERACTIVE for handle in job.handles):
+                job.priority = Priority.INTERACTIVE
+                self._queues[Priority.INTERACTIVE].push(job)
+            else:
+                again.append(job)
+        self._queues[Priority.BATCH].push_front(again)
+        for job in jobs:
+            if job in self._queues[job.priority]:
+                for handle in job.handles:
+                    handle._emit(Queued(self._position(job), job.degraded))
+
     def _dispatcher_stopped(self, task: asyncio.Task[None]) -> None:
         """Only shutdown should stop the dispatcher; if a bug does, no queued handle is left waiting."""
         if task.cancelled() or task.exception() is None:
@@ -361,20 +422,28 @@ class InProcessExecutor:
         now = time.monotonic()
         self._running, self._running_since = jobs, now
         self._running_estimate = self._estimate([job.spec for job in jobs])
+        self._stop_request = stop = threading.Event() if self._preemptible(jobs) else None
         link = self._failover.backend_for(jobs[0].spec.variant)
         for job in jobs:
             job.started_at = now
             for handle in job.handles:
                 handle._emit(Started(link, len(jobs)))
         try:
-            outcomes = await self._render(jobs, attempt=0)
+            outcomes = await self._render(jobs, attempt=0, should_stop=stop.is_set if stop else None)
         finally:
-            self._running = []
+            self._running, self._stop_request = [], None
+        preempted = [job for job, outcome in outcomes if isinstance(outcome, Interrupted)]
+        if preempted:
+            self._requeue(preempted)
         for job, outcome in outcomes:
-            self._spawn(self._finish(job, outcome))
+            if not isinstance(outcome, Interrupted):
+                self._spawn(self._finish(job, outcome))
 
-    async def _render(self, jobs: list[Job], attempt: int) -> list[tuple[Job, _Outcome]]:
-        """Render on the active backend; split on OOM, retry on failure, count failures for failover."""
+    async def _render(
+        self, jobs: list[Job], attempt: int, should_stop: StopCheck | None = None
+    ) -> list[tuple[Job, _Outcome]]:
+        """Render on the active backend; split on OOM, retry on failure, count failures for failover.
+        A call stopped by ``should_stop`` gives Interrupted outcomes: no failure, no retry."""
         loop = asyncio.get_running_loop()
         link = self._failover.backend_for(jobs[0].spec.variant)
         specs = [job.spec for job in jobs]
@@ -385,15 +454,20 @@ class InProcessExecutor:
         error: BaseException
         try:
             backend, frames, seconds = await loop.run_in_executor(
-                self._gpu, self._generate, link, specs, progress
+                self._gpu, self._generate, link, specs, progress, should_stop
             )
+        except Interrupted as exc:
+            return [(job, exc) for job in jobs]
         except BackendOutOfMemory as exc:
             await loop.run_in_executor(self._gpu, empty_cuda_cache)
             if len(jobs) > 1:
                 self.counters["oom_splits"] += 1
                 half = len(jobs) // 2
                 log.warning("out of memory on %s with %d specs; splitting the batch", link, len(jobs))
-                return await self._render(jobs[:half], attempt) + await self._render(jobs[half:], attempt)
+                first = await self._render(jobs[:half], attempt, should_stop)
+                if any(isinstance(outcome, Interrupted) for _, outcome in first):
+                    return first + [(job, Interrupted(0, job.spec.steps)) for job in jobs[half:]]
+                return first + await self._render(jobs[half:], attempt, should_stop)
             error = exc
         except Exception as exc:
             error = exc
@@ -418,18 +492,25 @@ class InProcessExecutor:
             self._raise_alert(alert)
         if attempt < self.settings.retries:
             self.counters["retries"] += 1
-            return await self._render(jobs, attempt + 1)
+            return await self._render(jobs, attempt + 1, should_stop)
         return [(job, error) for job in jobs]
 
     def _generate(
-        self, link: str, specs: list[GenerationSpec], progress: ProgressCallback | None
+        self,
+        link: str,
+        specs: list[GenerationSpec],
+        progress: ProgressCallback | None,
+        should_stop: StopCheck | None = None,
     ) -> tuple[Backend, list[RenderedFrames], float]:
         """On the GPU thread: build the backend on first use, then render."""
         backend = self._backends.get(link)
         if backend is None:
             backend = self._backends[link] = self._factory(link)
         start = time.perf_counter()
-        frames = backend.generate(specs, progress)
+        if should_stop is not None and takes_should_stop(backend):
+            frames = backend.generate(specs, progress, should_stop)
+        else:
+            frames = backend.generate(specs, progress)
         if len(frames) != len(specs):
             raise BackendError(f"{backend.name} returned {len(frames)} clips for {len(specs)} specs")
         return backend, frames, time.perf_counter() - start

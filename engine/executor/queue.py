@@ -2,7 +2,8 @@
 
 Within one priority class nobody can starve the others: jobs are served round-robin over guilds,
 and within a guild round-robin over users, so a guild with 20 queued requests delays another
-guild's single request by at most one of its own.
+guild's single request by at most one of its own. A batch that interactive work preempted goes
+back ahead of all of them (``push_front``): it was served already and only lost its turn.
 """
 
 from __future__ import annotations
@@ -38,28 +39,40 @@ class Job:
     enqueued_at: float = field(default_factory=time.monotonic)
     started_at: float | None = None
     decoding_sent: bool = False
+    preemptions: int = 0
+    """Times interactive work stopped this job's call; past ``max_preemptions`` it runs to the end."""
 
 
 class FairQueue:
     """Jobs of one priority class, by guild then user; dict order is the round-robin order."""
 
     def __init__(self) -> None:
+        self._front: deque[Job] = deque()
+        """Jobs put back by ``push_front``: served before the rotation, in their order."""
         self._guilds: dict[str, dict[str, deque[Job]]] = {}
 
     def __len__(self) -> int:
-        return sum(len(jobs) for users in self._guilds.values() for jobs in users.values())
+        return len(self._front) + sum(len(jobs) for users in self._guilds.values() for jobs in users.values())
 
     def __bool__(self) -> bool:
-        return bool(self._guilds)
+        return bool(self._front) or bool(self._guilds)
 
     def __contains__(self, job: Job) -> bool:
-        return job in self._guilds.get(job.guild, {}).get(job.user, ())
+        return job in self._front or job in self._guilds.get(job.guild, {}).get(job.user, ())
 
     def push(self, job: Job) -> None:
         self._guilds.setdefault(job.guild, {}).setdefault(job.user, deque()).append(job)
 
+    def push_front(self, jobs: list[Job]) -> None:
+        """Put jobs that were taken back ahead of every other, in the given order (a preempted batch).
+        The rotation is left alone: it moved on when they were taken."""
+        self._front.extendleft(reversed(jobs))
+
     def ordered(self) -> list[Job]:
         """Every job in the order it would be served if nothing else arrived."""
+        return [*self._front, *self._rotation()]
+
+    def _rotation(self) -> list[Job]:
         rounds = deque(deque(deque(jobs) for jobs in users.values()) for users in self._guilds.values())
         served: list[Job] = []
         while rounds:
@@ -74,6 +87,9 @@ class FairQueue:
 
     def take(self, job: Job) -> None:
         """Remove a job that is about to run; its guild and user go to the back of the rotation."""
+        if job in self._front:
+            self._front.remove(job)
+            return
         self.remove(job)
         users = self._guilds.pop(job.guild, None)
         if users is None:
@@ -85,6 +101,9 @@ class FairQueue:
 
     def remove(self, job: Job) -> bool:
         """Remove a job without touching the rotation (a cancelled or abandoned request)."""
+        if job in self._front:
+            self._front.remove(job)
+            return True
         users = self._guilds.get(job.guild)
         jobs = users.get(job.user) if users else None
         if users is None or jobs is None or job not in jobs:

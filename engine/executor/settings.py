@@ -22,6 +22,20 @@ class ExecutorSettings(BaseModel):
         le=4,
         description="Most interactive specs per call; the field report saw batch 4 raise latency 3 s -> 9 s",
     )
+    preempt: bool = Field(
+        True,
+        description="Stop a batch-class call between steps when an interactive request arrives; the "
+        "batch goes back to the front of its queue and runs again from the start",
+    )
+    preempt_ratio: float = Field(
+        0.5,
+        ge=0,
+        description="Preempt only when the running call's estimated remainder exceeds this x the "
+        "interactive job's own cost: near its end, a batch is cheaper to wait for than to redo",
+    )
+    max_preemptions: int = Field(
+        2, ge=0, description="Times one batch job may be preempted before it runs to completion"
+    )
     queue_cap: int = Field(32, ge=1, description="Queued interactive requests before new ones get Busy")
     batch_queue_cap: int = Field(10_000, ge=1, description="Queued batch requests before new ones get Busy")
 

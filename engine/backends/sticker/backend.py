@@ -9,7 +9,13 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from reactclip.engine.backends.base import ProgressCallback, RenderedFrames, StepProgress
+from reactclip.engine.backends.base import (
+    Interrupted,
+    ProgressCallback,
+    RenderedFrames,
+    StepProgress,
+    StopCheck,
+)
 from reactclip.engine.backends.sticker.renderer import render_clip
 from reactclip.engine.clip import StageTimings
 from reactclip.engine.spec import GenerationSpec
@@ -23,14 +29,21 @@ class StickerBackend:
     """The renderer's version; bump it whenever the pixels for a spec change (it keys the cache)."""
 
     def generate(
-        self, specs: Sequence[GenerationSpec], on_progress: ProgressCallback | None = None
+        self,
+        specs: Sequence[GenerationSpec],
+        on_progress: ProgressCallback | None = None,
+        should_stop: StopCheck | None = None,
     ) -> list[RenderedFrames]:
+        """Render spec after spec; ``should_stop`` is polled between frames (a step is a frame)."""
         results = []
-        for spec in specs:
+        for number, spec in enumerate(specs):
+            last = number == len(specs) - 1
 
-            def report(index: int, total: int = spec.frames) -> None:
+            def report(index: int, total: int = spec.frames, last: bool = last) -> None:
                 if on_progress is not None:
                     on_progress(StepProgress(stage="rendering", step=index + 1, total=total))
+                if should_stop is not None and not (last and index + 1 == total) and should_stop():
+                    raise Interrupted(index + 1, total)
 
             start = time.perf_counter()
             frames = render_clip(spec, on_frame=report)

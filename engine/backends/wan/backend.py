@@ -17,9 +17,11 @@ from diffusers import WanPipeline
 from reactclip.engine.backends.base import (
     BackendError,
     BackendOutOfMemory,
+    Interrupted,
     ProgressCallback,
     RenderedFrames,
     StepProgress,
+    StopCheck,
     check_batch,
 )
 from reactclip.engine.backends.wan.loading import load_pipeline, resolve_device
@@ -59,15 +61,21 @@ class WanBackend:
         return cls(pipeline, device, variant=variant, max_sequence_length=settings.max_sequence_length)
 
     def generate(
-        self, specs: Sequence[GenerationSpec], on_progress: ProgressCallback | None = None
+        self,
+        specs: Sequence[GenerationSpec],
+        on_progress: ProgressCallback | None = None,
+        should_stop: StopCheck | None = None,
     ) -> list[RenderedFrames]:
+        """Render the batch; when ``should_stop`` turns True between two denoising steps, raise
+        Interrupted without decoding. A diffusers call cannot be resumed mid-schedule (the scheduler's
+        state lives in the call), so a stopped batch is run again from the first step."""
         check_batch(specs)
         cuda = self.device.type == "cuda"
         if cuda:
             torch.cuda.reset_peak_memory_stats(self.device)
         try:
             with torch.inference_mode():
-                videos, timings = self._run(specs, on_progress)
+                videos, timings = self._run(specs, on_progress, should_stop)
         except torch.cuda.OutOfMemoryError as exc:
             raise BackendOutOfMemory(f"out of GPU memory on a batch of {len(specs)}") from exc
         except (RuntimeError, ValueError) as exc:
@@ -84,7 +92,10 @@ class WanBackend:
         ]
 
     def _run(
-        self, specs: Sequence[GenerationSpec], on_progress: ProgressCallback | None
+        self,
+        specs: Sequence[GenerationSpec],
+        on_progress: ProgressCallback | None,
+        should_stop: StopCheck | None,
     ) -> tuple[Any, StageTimings]:
         """Text encoding, then denoising and VAE decoding in one pipeline call, timed apart: the
         prompt is encoded first, and the last step callback marks where decoding begins."""
@@ -108,6 +119,10 @@ class WanBackend:
             last_step[0] = self._now()
             if on_progress is not None:
                 on_progress(StepProgress(stage="denoising", step=step + 1, total=first.steps))
+            if should_stop is not None and step + 1 < first.steps and should_stop():
+                # Raised through the pipeline call: its own ``interrupt`` flag would skip the
+                # remaining steps but still run the VAE decode, the most expensive single stage.
+                raise Interrupted(step + 1, first.steps)
             return {}
 
         generators = [torch.Generator(device="cpu").manual_seed(spec.seed) for spec in specs]

@@ -2,7 +2,8 @@
 
 ``CostModelBackend`` wraps the real sticker renderer: each call can wait on a gate (so a test can
 hold the GPU busy while it queues work), records the batch, fails or runs out of memory on demand,
-and reports Wan-like denoising steps. Specs are tiny so the directory runs in seconds.
+and reports Wan-like denoising steps, stopping between them when asked. Specs are tiny so the
+directory runs in seconds.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ import pytest
 from reactclip.engine.backends.base import (
     BackendError,
     BackendOutOfMemory,
+    Interrupted,
     ProgressCallback,
     RenderedFrames,
     StepProgress,
+    StopCheck,
 )
 from reactclip.engine.backends.sticker import StickerBackend
 from reactclip.engine.clip import Clip
@@ -66,39 +69,60 @@ def spec(prompt: str, **changes: Any) -> GenerationSpec:
 
 
 class CostModelBackend:
-    """Sleeps ``overhead_s + seconds_per_unit * pixel-frames`` per call, then draws with the sticker."""
+    """Sleeps ``overhead_s + seconds_per_unit * pixel-frames`` per call, spread over the steps, then
+    draws with the sticker. With ``one_at_a_time`` the gate closes behind every call, so a test lets
+    calls through one by one (``next_call``)."""
 
     name = "costmodel"
 
-    def __init__(self, variant: str = "cm-1", overhead_s: float = 0.0, gated: bool = False) -> None:
+    def __init__(
+        self, variant: str = "cm-1", overhead_s: float = 0.0, gated: bool = False, one_at_a_time: bool = False
+    ) -> None:
         self.variant = variant
         self.overhead_s = overhead_s
         self.gate = threading.Event()
-        if not gated:
+        if not gated and not one_at_a_time:
             self.gate.set()
+        self.one_at_a_time = one_at_a_time
         self.entered = threading.Event()
+        self.waiting: list[str] = []
+        """The prompts of the call that last reached the gate."""
         self.batches: list[list[str]] = []
+        self.interrupted: list[tuple[list[str], int]] = []
+        """(prompts, steps done) of every call that stopped early."""
         self.failures: deque[BaseException] = deque()
         self.broken = False
         self.max_batch_in_memory: int | None = None
         self._sticker = StickerBackend()
 
     def generate(
-        self, specs: Sequence[GenerationSpec], on_progress: ProgressCallback | None = None
+        self,
+        specs: Sequence[GenerationSpec],
+        on_progress: ProgressCallback | None = None,
+        should_stop: StopCheck | None = None,
     ) -> list[RenderedFrames]:
+        prompts = [s.prompt for s in specs]
+        self.waiting = prompts
         self.entered.set()
         assert self.gate.wait(10), "the test never opened the gate"
-        self.batches.append([s.prompt for s in specs])
+        if self.one_at_a_time:
+            self.gate.clear()
+        self.batches.append(prompts)
         if self.failures:
             raise self.failures.popleft()
         if self.broken:
             raise BackendError("the GPU fell off the bus")
         if self.max_batch_in_memory is not None and len(specs) > self.max_batch_in_memory:
             raise BackendOutOfMemory(f"{len(specs)} specs do not fit")
-        time.sleep(self.overhead_s + 1e-8 * sum(s.width * s.height * s.frames for s in specs))
-        for step in range(specs[0].steps):
+        steps = specs[0].steps
+        seconds = self.overhead_s + 1e-8 * sum(s.width * s.height * s.frames for s in specs)
+        for step in range(steps):
+            time.sleep(seconds / steps)
             if on_progress is not None:
-                on_progress(StepProgress("denoising", step + 1, specs[0].steps))
+                on_progress(StepProgress("denoising", step + 1, steps))
+            if should_stop is not None and step + 1 < steps and should_stop():
+                self.interrupted.append((prompts, step + 1))
+                raise Interrupted(step + 1, steps)
         return self._sticker.generate(specs)
 
     def close(self) -> None:
@@ -124,6 +148,14 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> Non
     while not predicate():
         assert time.monotonic() < deadline, "condition never became true"
         await asyncio.sleep(0.01)
+
+
+async def next_call(backend: CostModelBackend) -> list[str]:
+    """Wait until the next call of a one-at-a-time backend reaches its gate and return its prompts;
+    it runs once the test sets ``backend.gate``."""
+    assert await asyncio.to_thread(backend.entered.wait, 5), "no call reached the backend"
+    backend.entered.clear()
+    return backend.waiting
 
 
 async def hold_gpu(executor: InProcessExecutor, backend: CostModelBackend) -> ClipHandle:
@@ -249,6 +281,157 @@ def test_requests_over_the_queue_cap_are_refused_with_busy() -> None:
         gpu.gate.set()
         await asyncio.gather(blocker, *queued)
         await executor.submit(spec("room again"))
+        await executor.shutdown()
+
+    run(main())
+
+
+# Preemption: interactive work stops a batch-class call between steps.
+
+BATCH = ["b0", "b1", "b2", "b3"]
+
+
+async def submit_batch(executor: InProcessExecutor, **submit: Any) -> list[ClipHandle]:
+    """Four compatible batch-class jobs, 20 steps each: one call that is long next to a 2-step job."""
+    return [
+        await executor.submit(spec(prompt, steps=20), Priority.BATCH, user=f"u{i}", **submit)
+        for i, prompt in enumerate(BATCH)
+    ]
+
+
+def test_an_interactive_request_preempts_a_running_batch_which_runs_again_after_it() -> None:
+    async def main() -> None:
+        gpu = CostModelBackend(one_at_a_time=True)
+        executor, _ = make_executor({"default": gpu}, batch_overhead_s=0.0)
+        batch = await submit_batch(executor)
+        assert await next_call(gpu) == BATCH
+        urgent = await executor.submit(spec("urgent"), user="x")
+        gpu.gate.set()
+        assert await next_call(gpu) == ["urgent"]
+        gpu.gate.set()
+        assert await next_call(gpu) == BATCH
+        assert (await urgent).spec.prompt == "urgent"  # delivered while the batch waits to run again
+        assert not any(handle.done() for handle in batch)
+        gpu.gate.set()
+        clips = await asyncio.gather(*batch)
+        seen = [event async for event in batch[0]]
+        counters = executor.stats().counters
+        await executor.shutdown()
+
+        assert gpu.interrupted == [(BATCH, 1)]
+        assert [c.spec.prompt for c in clips] == BATCH
+        assert (counters["preemptions"], counters.get("failures", 0), counters.get("retries", 0)) == (1, 0, 0)
+        assert seen == [
+            Queued(position=0),
+            Started(backend="default", batch_size=4),
+            Step("denoising", 1, 20),
+            Queued(position=1),  # behind the urgent job, ahead of every other batch job
+            Started(backend="default", batch_size=4),
+            *[Step("denoising", i, 20) for i in range(1, 21)],
+            Decoding(),
+            Done(cache_hit=False),
+        ]
+        # The clips are those an uninterrupted run makes.
+        async with InProcessExecutor(lambda name: CostModelBackend()) as calm:
+            expected = [await (await calm.submit(c.spec, Priority.BATCH)) for c in clips]
+        assert [c.data for c in clips] == [c.data for c in expected]
+
+    run(main())
+
+
+def test_a_preempted_batch_keeps_its_place_ahead_of_batch_work_queued_later() -> None:
+    async def main() -> None:
+        gpu = CostModelBackend(one_at_a_time=True)
+        executor, _ = make_executor({"default": gpu}, batch_overhead_s=0.0)
+        batch = await submit_batch(executor)
+        assert await next_call(gpu) == BATCH
+        later = [
+            await executor.submit(spec(f"later{i}", steps=20), Priority.BATCH, guild="other", user=f"v{i}")
+            for i in range(4)
+        ]
+        urgent = await executor.submit(spec("urgent"), guild="other", user="x")
+        gpu.gate.set()
+        for expected in (["urgent"], BATCH, [f"later{i}" for i in range(4)]):
+            assert await next_call(gpu) == expected
+            gpu.gate.set()
+        await asyncio.gather(urgent, *batch, *later)
+        await executor.shutdown()
+
+    run(main())
+
+
+def test_a_batch_is_preempted_at_most_max_preemptions_times_then_runs_to_completion() -> None:
+    async def main() -> None:
+        gpu = CostModelBackend(one_at_a_time=True)
+        executor, _ = make_executor({"default": gpu}, batch_overhead_s=0.0, max_preemptions=2)
+        batch = await submit_batch(executor)
+        urgent = []
+        for i in range(3):
+            assert await next_call(gpu) == BATCH
+            urgent.append(await executor.submit(spec(f"i{i}"), user="x"))
+            gpu.gate.set()
+            assert await next_call(gpu) == [f"i{i}"]
+            gpu.gate.set()
+        clips = await asyncio.gather(*batch, *urgent)
+        counters = executor.stats().counters
+        await executor.shutdown()
+
+        assert gpu.batches == [BATCH, ["i0"], BATCH, ["i1"], BATCH, ["i2"]]
+        assert gpu.interrupted == [(BATCH, 1), (BATCH, 1)]
+        assert [c.spec.prompt for c in clips] == [*BATCH, "i0", "i1", "i2"]
+        assert counters["preemptions"] == 2 and counters.get("failures", 0) == 0
+
+    run(main())
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"preempt": False}, {"preempt_ratio": 1000.0}],
+    ids=["preemption off", "remainder not worth it"],
+)
+def test_without_preemption_an_interactive_request_waits_for_the_running_batch(
+    settings: dict[str, Any],
+) -> None:
+    async def main() -> None:
+        gpu = CostModelBackend(one_at_a_time=True)
+        executor, _ = make_executor({"default": gpu}, batch_overhead_s=0.0, **settings)
+        batch = await submit_batch(executor)
+        assert await next_call(gpu) == BATCH
+        urgent = await executor.submit(spec("urgent"), user="x")
+        gpu.gate.set()
+        assert await next_call(gpu) == ["urgent"]
+        gpu.gate.set()
+        await asyncio.gather(urgent, *batch)
+        assert gpu.batches == [BATCH, ["urgent"]] and not gpu.interrupted
+        assert "preemptions" not in executor.stats().counters
+        await executor.shutdown()
+
+    run(main())
+
+
+def test_interactive_calls_and_batch_jobs_an_interactive_request_joined_are_never_preempted() -> None:
+    async def main() -> None:
+        gpu = CostModelBackend(one_at_a_time=True)
+        executor = InProcessExecutor(
+            lambda name: gpu, ExecutorSettings(max_wait_s=0.0, batch_overhead_s=0.0), key_fn=key_fn
+        )
+        first = await executor.submit(spec("first", steps=20), user="u1")
+        assert await next_call(gpu) == ["first"]
+        second = await executor.submit(spec("second"), user="u2")
+        gpu.gate.set()
+        assert await next_call(gpu) == ["second"]
+        gpu.gate.set()
+        await asyncio.gather(first, second)
+
+        batch = await submit_batch(executor)
+        assert await next_call(gpu) == BATCH
+        joined = await executor.submit(spec("b2", steps=20), user="waiting for b2")
+        urgent = await executor.submit(spec("urgent"), user="x")
+        gpu.gate.set()
+        assert await next_call(gpu) == ["urgent"]
+        gpu.gate.set()
+        await asyncio.gather(joined, urgent, *batch)
+        assert not gpu.interrupted and executor.stats().counters["shared"] == 1
         await executor.shutdown()
 
     run(main())
