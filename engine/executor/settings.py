@@ -34,7 +34,7 @@ class ExecutorSettings(BaseModel):
         "interactive job's own cost: near its end, a batch is cheaper to wait for than to redo",
     )
     max_preemptions: int = Field(
-        2, ge=0, description="Times one batch job may be preempted before it runs to completion"
+        4, ge=0, description="Times one batch job may be preempted before it runs to completion"
     )
     queue_cap: int = Field(32, ge=1, description="Queued interactive requests before new ones get Busy")
     batch_queue_cap: int = Field(10_000, ge=1, description="Queued batch requests before new ones get Busy")
