@@ -12,12 +12,13 @@ import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, get_args
 
 import typer
 
 from reactclip.bot.errors import UserInputError, describe, exit_code
 from reactclip.bot.settings import Settings
+from reactclip.engine.settings import BackendName
 
 if TYPE_CHECKING:
     from reactclip.bot.orchestrator import Orchestrator, SpecRequest
@@ -33,7 +34,7 @@ app = typer.Typer(
 )
 log = logging.getLogger("reactclip")
 
-BACKENDS = ("auto", "wan", "tiny", "sticker")
+BACKENDS: tuple[BackendName, ...] = get_args(BackendName)
 CLI_USER = "cli"
 JSONL_CHUNK = 256
 
@@ -60,6 +61,13 @@ def slug(text: str, limit: int = 32) -> str:
     """A file-name-safe stem from the text."""
     words = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return words[:limit].rstrip("-") or "clip"
+
+
+def _backend_name(name: str) -> BackendName:
+    for known in BACKENDS:
+        if name == known:
+            return known
+    raise UserInputError(f"backend {name!r} is not one of {', '.join(BACKENDS)}")
 
 
 def _fail(exc: BaseException) -> typer.Exit:
@@ -103,9 +111,7 @@ def generate(
     try:
         settings = Settings()
         if backend is not None:
-            if backend not in BACKENDS:
-                raise UserInputError(f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
-            settings.engine.backend = backend
+            settings.engine.backend = _backend_name(backend)
         if model is not None:
             settings.engine.wan.model = model
         fields = {"frames": frames, "fps": fps, "steps": steps, "guidance": guidance, "format": format}
@@ -209,8 +215,8 @@ def analyze(
             return
         for chunk in _chunks(sys.stdin, JSONL_CHUNK):
             results = _analyze_lines(orchestrator, chunk, context, request)
-            for line, analysis in zip(chunk, results, strict=True):
-                typer.echo(json.dumps(analysis or _empty_line(line), ensure_ascii=False))
+            for line, result in zip(chunk, results, strict=True):
+                typer.echo(json.dumps(result or _empty_line(line), ensure_ascii=False))
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     except Exception as exc:
@@ -273,8 +279,8 @@ def worker(
     """Serve the distributed queue: render clips for any number of bot processes (one GPU job at a
     time). Clips go into the shared Redis cache when REACTCLIP_ENGINE__CACHE__STORE=redis."""
     try:
-        if backend is not None and backend not in BACKENDS:
-            raise UserInputError(f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
+        if backend is not None:
+            _backend_name(backend)
         settings = Settings()
         from reactclip.bot.orchestrator import frame_hooks
         from reactclip.engine.executor.distributed import run_worker
@@ -293,6 +299,37 @@ def worker(
         raise typer.Exit(130) from None
     except Exception as exc:
         raise _fail(exc) from None
+
+
+@app.command()
+def run() -> None:
+    """Run the Discord bot on embedded defaults (token: REACTCLIP_DISCORD__TOKEN or [discord] token
+    in the config file, never in the repository)."""
+    try:
+        from reactclip.bot.discord.app import run_bot
+
+        run_bot(Settings())
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    except Exception as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def sync(
+    guild: Annotated[
+        int | None,
+        typer.Option(help="Register for this guild only (instant); default: sync_guild, else global"),
+    ] = None,
+) -> None:
+    """Register the slash commands and the message menu with Discord."""
+    try:
+        from reactclip.bot.discord.app import sync_commands
+
+        names = sync_commands(Settings(), guild)
+    except Exception as exc:
+        raise _fail(exc) from None
+    typer.echo(f"synced {len(names)} commands: {', '.join(names)}")
 
 
 def main() -> None:

@@ -17,12 +17,19 @@ class UserInputError(ValueError):
     """The request itself is wrong (not the service)."""
 
 
+class ConfigurationError(RuntimeError):
+    """The operator's setup is incomplete (a missing token, a missing model); the message says how
+    to fix it and holds no secret."""
+
+
 def describe(exc: BaseException) -> str:
     """One line for the person who asked; never a traceback, never a secret."""
     if isinstance(exc, Refused):
         return str(exc)
     if isinstance(exc, SpecError | UserInputError):
         return f"that request can't be made: {exc}"
+    if isinstance(exc, ConfigurationError):
+        return str(exc)
     if isinstance(exc, ExecutorError) and isinstance(exc.__cause__, BackendError | EncodeError):
         return describe(exc.__cause__)
     if isinstance(exc, BackendError | ExecutorError):

@@ -19,6 +19,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from reactclip.bot.discord.settings import DiscordSettings
 from reactclip.engine.settings import EngineSettings
 from reactclip.moderation.settings import ModerationSettings
 
@@ -41,6 +42,7 @@ class Settings(BaseSettings):
 
     engine: EngineSettings = Field(default_factory=EngineSettings)
     moderation: ModerationSettings = Field(default_factory=ModerationSettings)
+    discord: DiscordSettings = Field(default_factory=DiscordSettings)
 
     @classmethod
     def settings_customise_sources(

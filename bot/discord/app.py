@@ -1,0 +1,114 @@
+"""The standalone bot: ``build_bot`` for ``reactclip run`` and ``reactclip sync``. Inside someone
+else's bot, ``await bot.load_extension("reactclip.bot")`` is all it takes instead."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from reactclip.bot.discord.settings import DiscordSettings
+from reactclip.bot.errors import ConfigurationError
+from reactclip.bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "reactclip.bot"
+
+
+class MissingToken(ConfigurationError):
+    def __init__(self) -> None:
+        super().__init__(
+            "no Discord token: set REACTCLIP_DISCORD__TOKEN or [discord] token in the config file"
+        )
+
+
+def intents() -> discord.Intents:
+    """The fewest intents that work.
+
+    - ``guilds``: the channel and thread cache, which tells a channel's NSFW flag (and a thread's
+      parent) and the guild's upload limit.
+    - ``guild_messages`` and ``dm_messages``: the message events for @mentions and DMs.
+    - ``message_content`` (privileged): needed only for @mentions and DMs, the two entry points that
+      read text from gateway messages; slash commands, the message menu and buttons carry their own
+      data. Discord already sends the text of DMs to the bot and of messages that mention it, so in
+      practice the intent is for one case: "@reactclip" in a reply, which reacts to the replied-to
+      message, someone else's text. Drop the intent and that case finds no text (the bot says so).
+    """
+    chosen = discord.Intents.none()
+    chosen.guilds = True
+    chosen.guild_messages = True
+    chosen.dm_messages = True
+    chosen.message_content = True
+    return chosen
+
+
+class ReactBot(commands.Bot):
+    """A bot with no prefix commands: every message goes to ReactCog's listener, never to the prefix
+    command parser (which would log "command not found" for each mention)."""
+
+    def __init__(self, settings: Settings, *, load_models: bool = True, **options: Any) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned, intents=intents(), help_command=None, **options
+        )
+        self.reactclip_settings = settings
+        """Read by ``reactclip.bot.setup``, so the extension uses these settings, not a fresh read."""
+        self.reactclip_load_models = load_models
+
+    async def setup_hook(self) -> None:
+        await self.load_extension(EXTENSION)
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        return None
+
+
+def discord_settings(settings: Settings) -> DiscordSettings:
+    """The ``[discord]`` section (defaults while Settings has none)."""
+    section = getattr(settings, "discord", None)
+    return section if isinstance(section, DiscordSettings) else DiscordSettings()
+
+
+def build_bot(settings: Settings, *, load_models: bool = True, **options: Any) -> commands.Bot:
+    """The bot, its extension loaded on login. ``load_models=False`` skips the text models (for
+    syncing commands)."""
+    return ReactBot(settings, load_models=load_models, **options)
+
+
+def _token(settings: Settings) -> str:
+    token = discord_settings(settings).token
+    if token is None or not token.get_secret_value().strip():
+        raise MissingToken()
+    return token.get_secret_value()
+
+
+def run_bot(settings: Settings) -> None:
+    """Connect and serve until interrupted (Ctrl-C closes the cog, draining queued clips)."""
+    token = _token(settings)
+    bot = build_bot(settings)
+    # log_handler=None: keep reactclip's own logging set-up; discord.py never logs the token.
+    bot.run(token, log_handler=None)
+
+
+async def sync_commands_async(settings: Settings, guild_id: int | None = None) -> list[str]:
+    """Register the application commands with Discord; returns their names. To one guild (instant,
+    for testing: ``guild_id`` or ``sync_guild``) or globally (can take up to an hour to show)."""
+    token = _token(settings)
+    guild_id = guild_id if guild_id is not None else discord_settings(settings).sync_guild
+    async with build_bot(settings, load_models=False) as bot:
+        await bot.login(token)  # runs setup_hook: the extension adds its commands to the tree
+        if guild_id is not None:
+            guild = discord.Object(id=guild_id)
+            bot.tree.copy_global_to(guild=guild)
+            synced = await bot.tree.sync(guild=guild)
+        else:
+            synced = await bot.tree.sync()
+    log.info("synced %d commands to %s", len(synced), f"guild {guild_id}" if guild_id else "every guild")
+    return [command.name for command in synced]
+
+
+def sync_commands(settings: Settings, guild_id: int | None = None) -> list[str]:
+    """``sync_commands_async`` for the CLI."""
+    return asyncio.run(sync_commands_async(settings, guild_id))

@@ -1,0 +1,590 @@
+"""ReactCog: every Discord entry point (``/react``, the "React with a clip" message menu, DMs and
+@mentions, the buttons under a clip) turned into one call of the orchestrator, answered with one
+message that shows progress and ends with the clip.
+
+Errors are typed inside and become one short, polite line here (``describe_discord``): ephemeral
+for interactions, a reply for messages. Nothing the bot sends can ping anyone but the requester, and
+user text shown back is escaped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import io
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from reactclip.bot.discord.context import is_private, request_context
+from reactclip.bot.discord.errors import (
+    NOT_ENABLED_HERE,
+    NOTHING_TO_REACT_TO,
+    TOO_LARGE,
+    VOICE_NOT_YET,
+    NotAllowed,
+    describe_discord,
+    unwrap,
+)
+from reactclip.bot.discord.guild_store import (
+    DEFAULTS,
+    ClipRequest,
+    GuildSettingError,
+    GuildSettings,
+    GuildStore,
+)
+from reactclip.bot.discord.limits import Cooldown, GuildConcurrency, LimitReached
+from reactclip.bot.discord.progress import EditThrottle, ProgressMessage
+from reactclip.bot.discord.settings import DiscordSettings
+from reactclip.bot.discord.text import allowed_mentions, quote_user_text, strip_mention
+from reactclip.bot.discord.views import COG_NAME, Action, ClipButton, ClipView, new_request_id
+from reactclip.bot.orchestrator import Orchestrator, SpecRequest, hash_user
+from reactclip.bot.refusals import Refused
+from reactclip.bot.settings import Settings
+from reactclip.engine.executor import Busy
+from reactclip.engine.prompting import load_templates
+from reactclip.engine.spec import MAX_SEED
+from reactclip.moderation.context import RequestContext
+
+log = logging.getLogger(__name__)
+
+STYLE_PRESETS: list[str] = list(load_templates()["styles"])
+"""The shipped style presets; an operator's templates file may add more (usable by default style)."""
+STYLE_CHOICES = [app_commands.Choice(name=style, value=style) for style in STYLE_PRESETS[:25]]
+STRICTNESS_CHOICES = [app_commands.Choice(name=s, value=s) for s in ("standard", "strict")]
+READY_LINE = "getting ready"
+
+
+@dataclass(frozen=True)
+class ClipOptions:
+    """What the requester chose; None falls back to the guild's, then the operator's default."""
+
+    style: str | None = None
+    frames: int | None = None
+    seed: int | None = None
+
+
+def spec_request(style: str | None, frames: int | None, seed: int | None, mascot: str | None) -> SpecRequest:
+    """The orchestrator's SpecRequest. The guild's mascot goes along once SpecRequest has a
+    ``mascot`` field; until then the operator's mascot applies."""
+    fields: dict[str, Any] = {"frames": frames} if frames is not None else {}
+    extra: dict[str, Any] = {}
+    if mascot is not None and "mascot" in {f.name for f in dataclasses.fields(SpecRequest)}:
+        extra["mascot"] = mascot
+    return SpecRequest(style=style, seed=seed, fields=fields, **extra)
+
+
+class Reply:
+    """The one message a request is answered with: created by ``show``, edited by later calls."""
+
+    def __init__(self, requester: discord.abc.User) -> None:
+        self.requester = requester
+        self.mentions = allowed_mentions(requester)
+
+    async def show(self, content: str, **kwargs: Any) -> None:
+        raise NotImplementedError
+
+    async def fail(self, line: str) -> None:
+        raise NotImplementedError
+
+
+class InteractionReply(Reply):
+    """Answers an interaction: defer at once (Discord's 3 s rule), then edit the original response."""
+
+    def __init__(self, interaction: discord.Interaction, *, ephemeral: bool = False) -> None:
+        super().__init__(interaction.user)
+        self.interaction = interaction
+        self.ephemeral = ephemeral
+
+    async def defer(self) -> None:
+        if not self.interaction.response.is_done():
+            await self.interaction.response.defer(thinking=True, ephemeral=self.ephemeral)
+
+    async def show(self, content: str, **kwargs: Any) -> None:
+        await self.interaction.edit_original_response(
+            content=content, allowed_mentions=self.mentions, **kwargs
+        )
+
+    async def fail(self, line: str) -> None:
+        await send_error(self.interaction, line)
+
+
+class MessageReply(Reply):
+    """Answers a message (DM or @mention) with a reply, then edits that reply."""
+
+    def __init__(self, message: discord.Message) -> None:
+        super().__init__(message.author)
+        self.message = message
+        self.sent: discord.Message | None = None
+
+    async def show(self, content: str, **kwargs: Any) -> None:
+        if self.sent is None:
+            kwargs.pop("attachments", None)
+            self.sent = await self.message.reply(content, allowed_mentions=self.mentions, **kwargs)
+        else:
+            self.sent = await self.sent.edit(content=content, allowed_mentions=self.mentions, **kwargs)
+
+    async def fail(self, line: str) -> None:
+        if self.sent is None:
+            await self.message.reply(line, allowed_mentions=self.mentions)
+        else:
+            await self.sent.edit(content=line, attachments=[], view=None, allowed_mentions=self.mentions)
+
+
+async def send_error(interaction: discord.Interaction, line: str) -> None:
+    """``line`` to the person only (ephemeral). A public "thinking..." placeholder is removed first,
+    so a refusal never stays in the channel."""
+    mentions = discord.AllowedMentions.none()
+    try:
+        if not interaction.response.is_done():
+            await interaction.response.send_message(line, ephemeral=True, allowed_mentions=mentions)
+            return
+        message = await interaction.original_response()
+        if message.flags.ephemeral:
+            await interaction.edit_original_response(
+                content=line, attachments=[], view=None, allowed_mentions=mentions
+            )
+            return
+        with contextlib.suppress(discord.HTTPException):
+            await interaction.delete_original_response()
+        await interaction.followup.send(line, ephemeral=True, allowed_mentions=mentions)
+    except discord.HTTPException as exc:  # the interaction expired or was deleted; nothing to tell
+        log.info("could not send an error line: %s", exc)
+
+
+class ReactCog(commands.Cog, name=COG_NAME):
+    """Reaction clips on Discord. ``orchestrator`` and ``store`` are built in ``cog_load`` unless
+    given (tests give them)."""
+
+    reactclip = app_commands.Group(
+        name="reactclip",
+        description="reactclip's settings and status for this server",
+        default_permissions=discord.Permissions(manage_guild=True),
+        guild_only=True,
+    )
+    settings_group = app_commands.Group(
+        name="settings", description="View or change reactclip's settings here", parent=reactclip
+    )
+
+    def __init__(
+        self,
+        bot: commands.Bot,
+        settings: Settings,
+        *,
+        discord_settings: DiscordSettings | None = None,
+        orchestrator: Orchestrator | None = None,
+        store: GuildStore | None = None,
+        load_models: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.bot = bot
+        self.settings = settings
+        self.discord_settings: DiscordSettings = (
+            discord_settings or getattr(settings, "discord", None) or DiscordSettings()
+        )
+        self.orchestrator = orchestrator
+        self._owns_orchestrator = orchestrator is None
+        self._load_models = load_models
+        self.store = store
+        self._owns_store = store is None
+        self.cooldown = Cooldown(self.discord_settings.cooldown_s, clock)
+        self.concurrency = GuildConcurrency(self.discord_settings.guild_concurrency)
+        self._clock = clock
+        self.started_at = clock()
+        self.ctx_menu = app_commands.ContextMenu(name="React with a clip", callback=self.react_to_message)
+        self.ctx_menu.on_error = self._context_menu_error
+
+    # Lifecycle ----------------------------------------------------------------------------------
+
+    async def cog_load(self) -> None:
+        if self.store is None:
+            self.store = GuildStore(
+                self.discord_settings.guild_db, request_ttl_s=self.discord_settings.request_ttl_s
+            )
+        if self.orchestrator is None and self._load_models:
+            # Loading the text models takes seconds; keep the event loop (and the gateway) alive.
+            self.orchestrator = await asyncio.to_thread(Orchestrator.from_settings, self.settings)
+        self.bot.tree.add_command(self.ctx_menu)
+        self.bot.add_dynamic_items(ClipButton)
+        self.started_at = self._clock()
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.ctx_menu.name, type=self.ctx_menu.type)
+        self.bot.remove_dynamic_items(ClipButton)
+        if self.orchestrator is not None and self._owns_orchestrator:
+            await self.orchestrator.aclose()
+            self.orchestrator = None
+        if self.store is not None and self._owns_store:
+            self.store.close()
+            self.store = None
+
+    # Errors -------------------------------------------------------------------------------------
+
+    async def cog_app_command_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        self._log_error(error, interaction.guild_id, interaction.user.id)
+        await send_error(interaction, describe_discord(error))
+
+    async def _context_menu_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        await self.cog_app_command_error(interaction, error)
+
+    @staticmethod
+    def _log_error(error: BaseException, guild_id: int | None, user_id: int) -> None:
+        exc = unwrap(error)
+        where = f"guild={guild_id} user={hash_user(user_id)}"
+        if isinstance(exc, Refused):
+            log.info("refused (%s) %s", exc.category, where)
+        elif isinstance(
+            exc, LimitReached | NotAllowed | GuildSettingError | Busy | app_commands.CheckFailure
+        ):
+            log.info("turned down %s: %s", where, exc)
+        else:
+            log.warning("request failed %s", where, exc_info=exc)
+
+    # Entry points -------------------------------------------------------------------------------
+
+    @app_commands.command(name="react", description="Answer a message with a short reaction clip")
+    @app_commands.describe(
+        text="What to react to, e.g. 'I aced my exam!'",
+        style="The look of the clip",
+        frames="How many frames (8-16)",
+        private="Only you see the clip",
+    )
+    @app_commands.choices(style=STYLE_CHOICES)
+    async def react(
+        self,
+        interaction: discord.Interaction,
+        text: app_commands.Range[str, 1, 500],
+        style: str | None = None,
+        frames: app_commands.Range[int, 8, 16] | None = None,
+        private: bool = False,
+    ) -> None:
+        reply = InteractionReply(interaction, ephemeral=private)
+        await reply.defer()
+        await self.make_clip(reply, text, interaction.channel, ClipOptions(style=style, frames=frames))
+
+    async def react_to_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        """The "React with a clip" message menu. The target's text comes with the interaction, so
+        this needs no message-content intent."""
+        if message.flags.voice:
+            await interaction.response.send_message(VOICE_NOT_YET, ephemeral=True)
+            return
+        if not message.content.strip():
+            await interaction.response.send_message(NOTHING_TO_REACT_TO, ephemeral=True)
+            return
+        reply = InteractionReply(interaction)
+        await reply.defer()
+        await self.make_clip(reply, message.content, interaction.channel, ClipOptions())
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        me = self.bot.user
+        if message.author.bot or me is None or message.author.id == me.id:
+            return
+        if message.guild is None:
+            if not self.discord_settings.dms or not is_private(message.channel):
+                return
+            target: discord.Message | None = message
+            text = message.content
+        else:
+            if me.id not in message.raw_mentions:
+                return
+            guild_settings = self._guild_settings(message.guild.id)
+            if not guild_settings.channel_enabled(*_channel_ids(message.channel)):
+                return
+            text = strip_mention(message.content, me.id)
+            target = message if text else await _referenced(message)
+            if target is not None and not text:
+                text = target.content
+        reply = MessageReply(message)
+        try:
+            if target is not None and target.flags.voice:
+                raise NotAllowed(VOICE_NOT_YET)
+            await self.make_clip(reply, text, message.channel, ClipOptions())
+        except Exception as exc:
+            self._log_error(exc, message.guild.id if message.guild else None, message.author.id)
+            with contextlib.suppress(discord.HTTPException):
+                await reply.fail(describe_discord(exc))
+
+    async def on_clip_button(self, interaction: discord.Interaction, action: Action, request_id: str) -> None:
+        """A button under a clip (see views.py)."""
+        try:
+            await self._clip_button(interaction, action, request_id)
+        except Exception as exc:
+            self._log_error(exc, interaction.guild_id, interaction.user.id)
+            await send_error(interaction, describe_discord(exc))
+
+    async def _clip_button(self, interaction: discord.Interaction, action: Action, request_id: str) -> None:
+        store = self._store()
+        message = interaction.message
+        if action in ("up", "down"):
+            if message is not None:
+                store.record_feedback(message.id, hash_user(interaction.user.id), 1 if action == "up" else -1)
+            await interaction.response.send_message("thanks for the feedback", ephemeral=True)
+            return
+        request = store.load_request(request_id)
+        if action == "delete":
+            may = interaction.permissions.manage_messages or (
+                request is not None and request.user_id == interaction.user.id
+            )
+            if not may:
+                raise NotAllowed("only the requester or a moderator can delete this")
+            await interaction.response.defer()
+            if message is not None and not message.flags.ephemeral:
+                await message.delete()
+            else:
+                await interaction.delete_original_response()
+            return
+        if request is None:
+            raise NotAllowed("this clip is too old to remake; please ask again")
+        style = self._next_style(request.style, request.guild_id) if action == "style" else request.style
+        ephemeral = message is not None and message.flags.ephemeral
+        reply = InteractionReply(interaction, ephemeral=ephemeral)
+        await reply.defer()
+        options = ClipOptions(style=style, frames=request.frames, seed=secrets.randbelow(MAX_SEED + 1))
+        await self.make_clip(reply, request.text, interaction.channel, options)
+
+    # The one path -------------------------------------------------------------------------------
+
+    async def make_clip(self, reply: Reply, text: str, channel: Any, options: ClipOptions) -> None:
+        """Limits, context, generation with progress, then the clip with its buttons, all in the
+        one message ``reply`` owns. Raises the typed errors for the caller's handler."""
+        requester = reply.requester
+        guild: discord.Guild | None = getattr(channel, "guild", None)
+        # A partial channel (not cached) still knows its guild's id.
+        guild_id: int | None = getattr(channel, "guild_id", None) or (guild.id if guild else None)
+        guild_settings = self._guild_settings(guild_id)
+        if guild_id is not None and not guild_settings.channel_enabled(*_channel_ids(channel)):
+            raise NotAllowed(NOT_ENABLED_HERE)
+        if not text.strip():
+            raise NotAllowed(NOTHING_TO_REACT_TO)
+        orchestrator = self._orchestrator()
+        with self.concurrency.slot(guild_id):
+            self.cooldown.hit(requester.id)
+            context = request_context(channel, requester.id, guild_settings.policy)
+            style = options.style or guild_settings.default_style
+            frames = options.frames or guild_settings.default_frames
+            header = f"> {quote_user_text(text)}"
+
+            def render(line: str) -> str:
+                return f"{header}\n-# {line}"
+
+            await reply.show(render(READY_LINE))
+            throttle = EditThrottle(self.discord_settings.progress_interval_s, self._clock)
+            progress = ProgressMessage(reply.show, render, throttle).start(shown=READY_LINE)
+            try:
+                clip = await orchestrator.generate(
+                    text,
+                    context,
+                    spec_request(style, frames, options.seed, guild_settings.mascot),
+                    guild=str(guild_id) if guild_id is not None else None,
+                    user=context.user_hash,
+                    on_event=progress.update,
+                )
+            except Busy:
+                self.cooldown.forget(requester.id)  # nothing was made; "try again in N s" must hold
+                raise
+            finally:
+                await progress.finish()
+        limit = self.discord_settings.max_attachment_bytes
+        if isinstance(guild, discord.Guild):
+            limit = min(limit, guild.filesize_limit)
+        if clip.size_bytes > limit:
+            raise NotAllowed(TOO_LARGE)
+        request_id = new_request_id()
+        self._store().save_request(
+            ClipRequest(request_id, requester.id, guild_id, text, style or clip.spec.style, frames)
+        )
+        notes = [clip.spec.style, f"{clip.frames} frames"]
+        if clip.degraded:
+            notes.append("smaller than usual: the queue is busy")
+        ephemeral = isinstance(reply, InteractionReply) and reply.ephemeral
+        log.info(
+            "clip sent guild=%s user=%s seed=%s cache_hit=%s",
+            guild_id,
+            context.user_hash,
+            clip.spec.seed,
+            clip.cache_hit,
+        )
+        await reply.show(
+            f"{header}\n-# {' · '.join(notes)}",
+            attachments=[discord.File(io.BytesIO(clip.data), filename=clip.filename)],
+            view=ClipView(request_id, deletable=not ephemeral),
+        )
+
+    # /reactclip ---------------------------------------------------------------------------------
+
+    @reactclip.command(name="status", description="Queue, load, backend and cache of the clip service")
+    async def status(self, interaction: discord.Interaction) -> None:
+        stats = self._orchestrator().executor().stats()
+        hits = stats.counters.get("cache_hits", 0)
+        misses = stats.counters.get("cache_misses", 0)
+        ratio = f"{hits / (hits + misses):.0%}" if hits + misses else "n/a"
+        uptime = int(self._clock() - self.started_at)
+        lines = [
+            f"queue: {sum(stats.queued.values())} waiting, {stats.running} running",
+            f"load: {stats.load:.0%}",
+            f"backend: {stats.backend}",
+            f"cache hits: {ratio} ({hits} of {hits + misses})",
+            f"uptime: {uptime // 3600} h {uptime % 3600 // 60} min",
+        ]
+        await interaction.response.send_message("\n".join(lines), ephemeral=True)
+
+    @settings_group.command(name="show", description="Show reactclip's settings for this server")
+    async def settings_show(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(
+            describe_settings(self._guild_settings(interaction.guild_id)),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+    @settings_group.command(name="set", description="Change reactclip's settings for this server")
+    @app_commands.describe(
+        default_style="The style when a request names none",
+        default_frames="The frame count when a request names none (8-16)",
+        mascot="Who reacts when a message names no subject ('default' resets it)",
+        strictness="strict blocks on weaker evidence; never looser than standard",
+        allow_nsfw_channels="Allow adult content in channels Discord marks NSFW",
+        voice_triggers="Answer in voice channels (when voice arrives)",
+    )
+    @app_commands.choices(default_style=STYLE_CHOICES, strictness=STRICTNESS_CHOICES)
+    async def settings_set(
+        self,
+        interaction: discord.Interaction,
+        default_style: str | None = None,
+        default_frames: app_commands.Range[int, 8, 16] | None = None,
+        mascot: app_commands.Range[str, 1, 60] | None = None,
+        strictness: str | None = None,
+        allow_nsfw_channels: bool | None = None,
+        voice_triggers: bool | None = None,
+    ) -> None:
+        guild_id = _guild_id(interaction)
+        changes: dict[str, Any] = {
+            name: value
+            for name, value in (
+                ("default_style", default_style),
+                ("default_frames", default_frames),
+                ("strictness", strictness),
+                ("allow_nsfw_channels", allow_nsfw_channels),
+                ("voice_triggers", voice_triggers),
+            )
+            if value is not None
+        }
+        if mascot is not None:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            changes["mascot"] = await self._checked_mascot(mascot, guild_id)
+        updated = self._store().set(guild_id, **changes)
+        await _respond(interaction, "saved.\n" + describe_settings(updated))
+
+    @settings_group.command(name="channel", description="Turn reactclip on or off in a channel")
+    @app_commands.describe(
+        channel="The channel", enabled="On: the bot answers there. With no channel on, it answers everywhere"
+    )
+    async def settings_channel(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel | discord.Thread | discord.VoiceChannel,
+        enabled: bool,
+    ) -> None:
+        guild_id = _guild_id(interaction)
+        current = set(self._guild_settings(guild_id).enabled_channels)
+        current = current | {channel.id} if enabled else current - {channel.id}
+        updated = self._store().set(guild_id, enabled_channels=tuple(current))
+        await _respond(interaction, "saved.\n" + describe_settings(updated))
+
+    @settings_group.command(name="reset", description="Put every reactclip setting back to its default")
+    async def settings_reset(self, interaction: discord.Interaction) -> None:
+        updated = self._store().reset(_guild_id(interaction))
+        await _respond(interaction, "reset.\n" + describe_settings(updated))
+
+    # Helpers ------------------------------------------------------------------------------------
+
+    async def _checked_mascot(self, mascot: str, guild_id: int) -> str | None:
+        """The mascot to store (None for 'default'), after the same text moderation as a request."""
+        if mascot.strip().lower() in ("default", "none", "reset"):
+            return None
+        context = RequestContext(guild=self._guild_settings(guild_id).policy)
+        analysis = await asyncio.to_thread(self._orchestrator().analyze, mascot, context)
+        if not analysis.verdict.allowed:
+            raise GuildSettingError(f"that mascot can't be used: {analysis.verdict.reason}")
+        return mascot
+
+    def _next_style(self, current: str | None, guild_id: int | None) -> str:
+        presets = list(load_templates(self.settings.engine.prompting.templates)["styles"])
+        style = (
+            current or self._guild_settings(guild_id).default_style or self.settings.engine.prompting.style
+        )
+        index = presets.index(style) if style in presets else -1
+        return presets[(index + 1) % len(presets)]
+
+    def _guild_settings(self, guild_id: int | None) -> GuildSettings:
+        return DEFAULTS if guild_id is None else self._store().get(guild_id)
+
+    def _store(self) -> GuildStore:
+        if self.store is None:
+            raise NotAllowed("reactclip is starting; please try again in a minute")
+        return self.store
+
+    def _orchestrator(self) -> Orchestrator:
+        if self.orchestrator is None:
+            raise NotAllowed("reactclip is starting; please try again in a minute")
+        return self.orchestrator
+
+
+def describe_settings(settings: GuildSettings) -> str:
+    channels = ", ".join(f"<#{cid}>" for cid in settings.enabled_channels) or "every channel"
+    mascot = quote_user_text(settings.mascot) if settings.mascot else "the default"
+    return "\n".join(
+        [
+            f"channels: {channels}",
+            f"default style: {settings.default_style or 'the default'}",
+            f"default frames: {settings.default_frames or 'the default'}",
+            f"mascot: {mascot}",
+            f"moderation: {settings.strictness}",
+            f"adult content in NSFW channels: {'allowed' if settings.allow_nsfw_channels else 'off'}",
+            f"voice triggers: {'on' if settings.voice_triggers else 'off'}",
+        ]
+    )
+
+
+def _guild_id(interaction: discord.Interaction) -> int:
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage()
+    return interaction.guild_id
+
+
+def _channel_ids(channel: Any) -> tuple[int | None, ...]:
+    """A channel's id and, for a thread, its parent's (a thread follows its channel's switch)."""
+    return (getattr(channel, "id", None), getattr(channel, "parent_id", None))
+
+
+async def _respond(interaction: discord.Interaction, content: str) -> None:
+    mentions = discord.AllowedMentions.none()
+    if interaction.response.is_done():
+        await interaction.edit_original_response(content=content, allowed_mentions=mentions)
+    else:
+        await interaction.response.send_message(content, ephemeral=True, allowed_mentions=mentions)
+
+
+async def _referenced(message: discord.Message) -> discord.Message | None:
+    """The message ``message`` replies to, if it still exists."""
+    reference = message.reference
+    if reference is None or reference.message_id is None:
+        return None
+    if isinstance(reference.resolved, discord.Message):
+        return reference.resolved
+    try:
+        return await message.channel.fetch_message(reference.message_id)
+    except discord.HTTPException:
+        return None

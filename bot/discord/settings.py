@@ -1,0 +1,43 @@
+"""The Discord section of reactclip's settings (``REACTCLIP_DISCORD__...``).
+
+The token is a ``SecretStr``: it never shows in a repr, a log line or a settings dump.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+
+from reactclip.engine.encode import DISCORD_UPLOAD_LIMIT
+
+DEFAULT_GUILD_DB = Path("~/.local/share/reactclip/guilds.sqlite3")
+
+
+class DiscordSettings(BaseModel):
+    """How the bot talks to Discord and how much one user or one guild may ask of it."""
+
+    token: SecretStr | None = Field(None, description="The bot token; keep it out of the repository")
+    sync_guild: int | None = Field(
+        None, description="Sync commands to this guild only (instant, for testing) instead of globally"
+    )
+    cooldown_s: float = Field(10.0, ge=0, description="Seconds between two requests from one user")
+    guild_concurrency: int = Field(2, ge=1, description="Clips one guild may have in the making at once")
+    dms: bool = Field(True, description="Answer direct messages (a DM belongs to no guild's settings)")
+    instant_sticker: bool = Field(
+        False,
+        description="Send a sticker clip at once and replace it when the real one is ready "
+        "(not wired yet: it needs a sticker-only path in the orchestrator)",
+    )
+    guild_db: Path = Field(DEFAULT_GUILD_DB, description="The per-guild settings and feedback database")
+    max_attachment_bytes: int = Field(
+        DISCORD_UPLOAD_LIMIT,
+        ge=1024,
+        description="The largest clip sent (the guild's own limit also applies)",
+    )
+    progress_interval_s: float = Field(1.5, gt=0, description="At most one progress edit this often")
+    request_ttl_s: int = Field(
+        7 * 24 * 3600,
+        ge=60,
+        description="How long a clip's request (its text) is kept so its buttons can regenerate it",
+    )
