@@ -36,6 +36,8 @@ def describe(exc: BaseException) -> str:
         return str(exc)
     if isinstance(exc, EncodeError):
         return f"the clip could not be encoded: {exc}"
+    if isinstance(exc, ConnectionError | OSError):
+        return f"could not reach a service reactclip needs ({type(exc).__name__}); check the network"
     log.debug("unexpected error", exc_info=exc)
     return f"something went wrong on our side ({type(exc).__name__}); please try again"
 
