@@ -45,6 +45,8 @@ class SpecRequest:
     raw_prompt: bool = False
     """Use the text as the prompt verbatim (no emotion mapping); moderation still runs."""
     seed: int | None = None
+    mascot: str | None = None
+    """The guild's mascot: the subject when the text names none (default: the settings')."""
     fields: dict[str, Any] = field(default_factory=dict)
     """GenerationSpec fields: width, height, frames, fps, steps, guidance, format."""
 
@@ -164,7 +166,7 @@ class Orchestrator:
             reading=reading,
             mood=request.mood,
             style=style,
-            mascot=prompting.mascot,
+            mascot=request.mascot or prompting.mascot,
             seed=request.seed,
             templates_path=prompting.templates,
             **request.fields,

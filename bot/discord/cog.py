@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import io
 import logging
 import secrets
@@ -73,13 +72,9 @@ class ClipOptions:
 
 
 def spec_request(style: str | None, frames: int | None, seed: int | None, mascot: str | None) -> SpecRequest:
-    """The orchestrator's SpecRequest. The guild's mascot goes along once SpecRequest has a
-    ``mascot`` field; until then the operator's mascot applies."""
+    """The orchestrator's SpecRequest, with the guild's mascot (None: the operator's)."""
     fields: dict[str, Any] = {"frames": frames} if frames is not None else {}
-    extra: dict[str, Any] = {}
-    if mascot is not None and "mascot" in {f.name for f in dataclasses.fields(SpecRequest)}:
-        extra["mascot"] = mascot
-    return SpecRequest(style=style, seed=seed, fields=fields, **extra)
+    return SpecRequest(style=style, seed=seed, mascot=mascot, fields=fields)
 
 
 class Reply:

@@ -150,3 +150,13 @@ def test_the_same_message_gives_the_same_spec_and_many_match_one(
     one_by_one = [orch.analyze(t, NORMAL) for t in texts]
     assert [a.spec for a in orch.analyze_many(texts, NORMAL)] == [a.spec for a in one_by_one]
     assert orch.analyze(texts[0], NORMAL).spec == one_by_one[0].spec
+
+
+def test_a_guild_mascot_is_the_subject_when_the_text_names_none(
+    clean_env: Any, text_models: dict[str, Any], recording_backend: Any
+) -> None:
+    orch = orchestrator(text_models, recording_backend)
+    with_mascot = orch.analyze("we won the finals!!", NORMAL, SpecRequest(mascot="a grumpy penguin")).spec
+    named = orch.analyze("make a clip of a dancing cat", NORMAL, SpecRequest(mascot="a grumpy penguin")).spec
+    assert with_mascot is not None and "grumpy penguin" in with_mascot.prompt.lower()
+    assert named is not None and "dancing cat" in named.prompt and "penguin" not in named.prompt
