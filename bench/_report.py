@@ -74,6 +74,15 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str
     return "\n".join(lines)
 
 
+def publish(heading: str, body: str, out: Path | None) -> None:
+    """Print a results section, and write it into ``out`` (docs/perf.md) unless that is None."""
+    print(heading)
+    print(body)
+    if out is not None:
+        replace_section(out, heading, body)
+        print(f"\nwrote {heading!r} to {out}")
+
+
 def replace_section(path: Path, heading: str, body: str) -> None:
     """Put ``heading`` + ``body`` in place of the level-2 section with that heading, or at the end
     when there is none; everything else in the file is kept as it is."""

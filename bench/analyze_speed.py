@@ -31,8 +31,8 @@ from _report import (
     machine_description,
     markdown_table,
     provenance,
+    publish,
     ratio,
-    replace_section,
     seconds,
 )
 
@@ -255,11 +255,7 @@ def main() -> None:
     measure(rows, texts, args.passes, args.warmup)
     batched = throughput(orchestrator, context, texts, args.passes)
     body = section(rows, batched, texts, args.passes, args.warmup, load_s, threads, notes, machine, args.set)
-    print(SECTION)
-    print(body)
-    if not args.no_write:
-        replace_section(args.out, SECTION, body)
-        print(f"\nwrote {SECTION!r} to {args.out}")
+    publish(SECTION, body, None if args.no_write else args.out)
 
 
 if __name__ == "__main__":

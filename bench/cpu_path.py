@@ -24,8 +24,8 @@ from _report import (
     machine_description,
     markdown_table,
     provenance,
+    publish,
     ratio,
-    replace_section,
     seconds,
     size_text,
 )
@@ -181,11 +181,7 @@ def main() -> None:
     rows = build_rows()
     measure(rows, args.runs, args.warmup)
     body = section(rows, args.runs, args.warmup, machine)
-    print(SECTION)
-    print(body)
-    if not args.no_write:
-        replace_section(args.out, SECTION, body)
-        print(f"\nwrote {SECTION!r} to {args.out}")
+    publish(SECTION, body, None if args.no_write else args.out)
 
 
 if __name__ == "__main__":

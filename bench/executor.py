@@ -39,8 +39,8 @@ from _report import (
     machine_description,
     markdown_table,
     provenance,
+    publish,
     ratio,
-    replace_section,
     seconds,
 )
 from redis.exceptions import RedisError
@@ -747,11 +747,7 @@ def main() -> None:
     machine = machine_description()  # before the work, so the load average is the background's
     results = asyncio.run(run(args, machine))
     body = section(results)
-    print(SECTION)
-    print(body)
-    if not args.no_write:
-        replace_section(args.out, SECTION, body)
-        print(f"\nwrote {SECTION!r} to {args.out}")
+    publish(SECTION, body, None if args.no_write else args.out)
 
 
 if __name__ == "__main__":

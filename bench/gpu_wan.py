@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from _report import Stats, machine_description, markdown_table, provenance, ratio, replace_section, seconds
+from _report import Stats, machine_description, markdown_table, provenance, publish, ratio, seconds
 from diffusers import (
     AutoencoderKLWan,
     MagCacheConfig,
@@ -604,11 +604,7 @@ def main() -> None:
     body = section_body(results, args, workload, weights, machine, ideal)
     if args.tiny:
         print("\n(tiny CPU pipeline: a smoke test of the harness, not a GPU result; never written)\n")
-    print(SECTION)
-    print(body)
-    if args.out is not None and not args.tiny:
-        replace_section(args.out, SECTION, body)
-        print(f"\nwrote {SECTION!r} to {args.out}")
+    publish(SECTION, body, None if args.tiny else args.out)
     backend.close()
     sys.stdout.flush()
 
