@@ -1,6 +1,7 @@
 """ReactCog: every Discord entry point (``/react``, the "React with a clip" message menu, DMs and
 @mentions, the buttons under a clip) turned into one call of the orchestrator, answered with one
-message that shows progress and ends with the clip.
+message that shows progress and ends with the clip. When the clip will take a while, that message
+shows the request's sticker version first, replaced in place by the clip (``StickerFirst``).
 
 Errors are typed inside and become one short, polite line here (``describe_discord``): ephemeral
 for interactions, a reply for messages. Nothing the bot sends can ping anyone but the requester, and
@@ -15,7 +16,7 @@ import io
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,12 +46,13 @@ from reactclip.bot.discord.progress import EditThrottle, ProgressMessage
 from reactclip.bot.discord.settings import DiscordSettings
 from reactclip.bot.discord.text import allowed_mentions, quote_user_text, strip_mention
 from reactclip.bot.discord.views import COG_NAME, Action, ClipButton, ClipView, new_request_id
-from reactclip.bot.orchestrator import Orchestrator, SpecRequest, hash_user
+from reactclip.bot.orchestrator import PREVIEW_BACKEND, Orchestrator, SpecRequest, hash_user
 from reactclip.bot.refusals import Refused
 from reactclip.bot.settings import Settings
+from reactclip.engine.clip import Clip
 from reactclip.engine.executor import Busy
 from reactclip.engine.prompting import load_templates
-from reactclip.engine.spec import MAX_SEED
+from reactclip.engine.spec import MAX_SEED, GenerationSpec
 from reactclip.moderation.context import RequestContext
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,7 @@ STYLE_PRESETS: list[str] = list(load_templates()["styles"])
 STYLE_CHOICES = [app_commands.Choice(name=style, value=style) for style in STYLE_PRESETS[:25]]
 STRICTNESS_CHOICES = [app_commands.Choice(name=s, value=s) for s in ("standard", "strict")]
 READY_LINE = "getting ready"
+PREVIEW_LINE = "a quick sticker for now; the clip replaces it when it is ready"
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,48 @@ def spec_request(style: str | None, frames: int | None, seed: int | None, mascot
     """The orchestrator's SpecRequest, with the guild's mascot (None: the operator's)."""
     fields: dict[str, Any] = {"frames": frames} if frames is not None else {}
     return SpecRequest(style=style, seed=seed, mascot=mascot, fields=fields)
+
+
+class StickerFirst:
+    """The sticker version of a request, shown while its real clip is made. ``settle`` (before the
+    final edit, or the error line) drops a preview still being drawn and waits for one already on
+    its way, so a preview never lands over the clip. A preview that fails is skipped: only the
+    real clip matters."""
+
+    def __init__(
+        self,
+        draw: Callable[[GenerationSpec], Awaitable[Clip]],
+        show: Callable[[Clip], Awaitable[None]],
+    ) -> None:
+        self._draw = draw
+        self._show = show
+        self._task: asyncio.Task[None] | None = None
+        self._sending = False
+        self._settled = False
+
+    def start(self, spec: GenerationSpec) -> None:
+        if self._task is None and not self._settled:
+            self._task = asyncio.get_running_loop().create_task(self._run(spec))
+
+    async def _run(self, spec: GenerationSpec) -> None:
+        try:
+            sticker = await self._draw(spec)
+            if self._settled:
+                return
+            self._sending = True
+            await self._show(sticker)
+        except Exception as exc:
+            log.info("no preview: %s: %s", type(exc).__name__, exc)
+
+    async def settle(self) -> None:
+        self._settled = True
+        task = self._task
+        if task is None or task.done():
+            return
+        if not self._sending:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 class Reply:
@@ -304,7 +349,8 @@ class ReactCog(commands.Cog, name=COG_NAME):
                 text = target.content
         reply = MessageReply(message)
         try:
-            if target is not None and target.flags.voice:
+            # A voice message carries no text (not even the mention); the one it replies to may be one.
+            if message.flags.voice or (target is not None and target.flags.voice):
                 raise NotAllowed(VOICE_NOT_YET)
             await self.make_clip(reply, text, message.channel, ClipOptions())
         except Exception as exc:
@@ -378,6 +424,16 @@ class ReactCog(commands.Cog, name=COG_NAME):
             await reply.show(render(READY_LINE))
             throttle = EditThrottle(self.discord_settings.progress_interval_s, self._clock)
             progress = ProgressMessage(reply.show, render, throttle).start(shown=READY_LINE)
+            preview = StickerFirst(
+                lambda spec: orchestrator.preview(spec),
+                lambda sticker: self._show_preview(reply, render, sticker),
+            )
+
+            def on_spec(spec: GenerationSpec) -> None:
+                # The text passed moderation; decide before this request joins the queue.
+                if self._preview_wanted(guild_settings):
+                    preview.start(spec)
+
             try:
                 clip = await orchestrator.generate(
                     text,
@@ -386,11 +442,13 @@ class ReactCog(commands.Cog, name=COG_NAME):
                     guild=str(guild_id) if guild_id is not None else None,
                     user=context.user_hash,
                     on_event=progress.update,
+                    on_spec=on_spec,
                 )
             except Busy:
                 self.cooldown.forget(requester.id)  # nothing was made; "try again in N s" must hold
                 raise
             finally:
+                await preview.settle()
                 await progress.finish()
         limit = self.discord_settings.max_attachment_bytes
         if isinstance(guild, discord.Guild):
@@ -416,6 +474,24 @@ class ReactCog(commands.Cog, name=COG_NAME):
             f"{header}\n-# {' · '.join(notes)}",
             attachments=[discord.File(io.BytesIO(clip.data), filename=clip.filename)],
             view=ClipView(request_id, deletable=not ephemeral),
+        )
+
+    def _preview_wanted(self, guild_settings: GuildSettings) -> bool:
+        """Whether to post a sticker first: on for the operator and the guild, the engine not
+        drawing stickers already, and the clip expected later than ``instant_after_s`` (or unknown,
+        as before the first clip). See ``Orchestrator.expected_wait_s`` for the estimate."""
+        if not (self.discord_settings.instant_sticker and guild_settings.instant_preview):
+            return False
+        orchestrator = self._orchestrator()
+        if orchestrator.backend_in_use() == PREVIEW_BACKEND:
+            return False
+        wait = orchestrator.expected_wait_s()
+        return wait is None or wait > self.discord_settings.instant_after_s
+
+    async def _show_preview(self, reply: Reply, render: Callable[[str], str], sticker: Clip) -> None:
+        await reply.show(
+            render(PREVIEW_LINE),
+            attachments=[discord.File(io.BytesIO(sticker.data), filename=sticker.filename)],
         )
 
     # /reactclip ---------------------------------------------------------------------------------
@@ -452,6 +528,7 @@ class ReactCog(commands.Cog, name=COG_NAME):
         strictness="strict blocks on weaker evidence; never looser than standard",
         allow_nsfw_channels="Allow adult content in channels Discord marks NSFW",
         voice_triggers="Answer in voice channels (when voice arrives)",
+        instant_preview="Post a quick sticker while a slow clip is made, then replace it",
     )
     @app_commands.choices(default_style=STYLE_CHOICES, strictness=STRICTNESS_CHOICES)
     async def settings_set(
@@ -463,6 +540,7 @@ class ReactCog(commands.Cog, name=COG_NAME):
         strictness: str | None = None,
         allow_nsfw_channels: bool | None = None,
         voice_triggers: bool | None = None,
+        instant_preview: bool | None = None,
     ) -> None:
         guild_id = _guild_id(interaction)
         changes: dict[str, Any] = {
@@ -473,6 +551,7 @@ class ReactCog(commands.Cog, name=COG_NAME):
                 ("strictness", strictness),
                 ("allow_nsfw_channels", allow_nsfw_channels),
                 ("voice_triggers", voice_triggers),
+                ("instant_preview", instant_preview),
             )
             if value is not None
         }
@@ -549,6 +628,7 @@ def describe_settings(settings: GuildSettings) -> str:
             f"moderation: {settings.strictness}",
             f"adult content in NSFW channels: {'allowed' if settings.allow_nsfw_channels else 'off'}",
             f"voice triggers: {'on' if settings.voice_triggers else 'off'}",
+            f"instant sticker while a clip is made: {'on' if settings.instant_preview else 'off'}",
         ]
     )
 

@@ -48,6 +48,8 @@ class GuildSettings:
     strictness: Strictness = "standard"
     allow_nsfw_channels: bool = True
     voice_triggers: bool = False
+    instant_preview: bool = True
+    """Post a sticker at once while a slow clip is made (when the operator allows it)."""
 
     @property
     def policy(self) -> GuildPolicy:
@@ -80,7 +82,7 @@ def check_setting(name: str, value: Any) -> Any:
             raise GuildSettingError(
                 f"strictness {value!r} is not allowed; choose one of {', '.join(STRICTNESS_ORDER)}"
             )
-    elif name in ("allow_nsfw_channels", "voice_triggers"):
+    elif name in ("allow_nsfw_channels", "voice_triggers", "instant_preview"):
         if not isinstance(value, bool):
             raise GuildSettingError(f"{name} must be on or off")
     elif name == "default_frames":

@@ -25,9 +25,13 @@ class DiscordSettings(BaseModel):
     guild_concurrency: int = Field(2, ge=1, description="Clips one guild may have in the making at once")
     dms: bool = Field(True, description="Answer direct messages (a DM belongs to no guild's settings)")
     instant_sticker: bool = Field(
-        False,
-        description="Send a sticker clip at once and replace it when the real one is ready "
-        "(not wired yet: it needs a sticker-only path in the orchestrator)",
+        True,
+        description="When the real clip will take a while (a queue, or a model on a slow device), "
+        "post its sticker version at once and replace it in place when the clip is ready; a guild "
+        "can turn this off for itself (instant_preview)",
+    )
+    instant_after_s: float = Field(
+        2.0, ge=0, description="Post the sticker first only when the clip is expected to take longer"
     )
     guild_db: Path = Field(DEFAULT_GUILD_DB, description="The per-guild settings and feedback database")
     max_attachment_bytes: int = Field(

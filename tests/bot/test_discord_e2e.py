@@ -4,9 +4,13 @@ Discord on 127.0.0.1, driven as a user would."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
+import re
 import sys
-from collections.abc import Awaitable, Callable
+import threading
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +19,17 @@ import pytest
 from discord.ext import commands
 
 from reactclip.bot.discord.cog import ReactCog
+from reactclip.bot.discord.errors import VOICE_NOT_YET
 from reactclip.bot.discord.guild_store import GuildStore
 from reactclip.bot.discord.settings import DiscordSettings
 from reactclip.bot.orchestrator import Orchestrator, frame_hooks
 from reactclip.bot.settings import Settings
+from reactclip.engine.backends import ProgressCallback, RenderedFrames
+from reactclip.engine.backends.sticker import StickerBackend
 from reactclip.engine.encode import probe_video
-from reactclip.engine.executor import InProcessExecutor
+from reactclip.engine.executor import ExecutorSettings, InProcessExecutor, Priority
+from reactclip.engine.settings import EngineSettings
+from reactclip.engine.spec import GenerationSpec
 from reactclip.moderation.frames import FrameModerator
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -31,14 +40,26 @@ pytestmark = pytest.mark.slow
 
 
 class ClipBot(commands.Bot):
-    """A bot of an operator's own with the reactclip cog added, its engine rendering with ``backend``."""
+    """A bot of an operator's own with the reactclip cog added, its engine rendering with ``backend``.
 
-    def __init__(self, text_models: dict[str, Any], backend: Any, db: Path) -> None:
+    ``engine_backend`` is the backend the operator configured; "sticker" (what ``backend`` draws
+    here) means no sticker previews. ``discord_fields`` override DiscordSettings fields."""
+
+    def __init__(
+        self,
+        text_models: dict[str, Any],
+        backend: Any,
+        db: Path,
+        *,
+        engine_backend: str = "sticker",
+        executor_settings: ExecutorSettings | None = None,
+        **discord_fields: Any,
+    ) -> None:
         super().__init__(command_prefix="!", intents=discord.Intents.default(), guild_ready_timeout=0.05)
         self.intents.message_content = True
         frames = FrameModerator()
-        executor = InProcessExecutor(lambda name: backend, **frame_hooks(frames))
-        settings = Settings()
+        executor = InProcessExecutor(lambda name: backend, executor_settings, **frame_hooks(frames))
+        settings = Settings(engine=EngineSettings(backend=engine_backend))
         self.orchestrator = Orchestrator(
             settings,
             text_models["embedder"],
@@ -48,7 +69,7 @@ class ClipBot(commands.Bot):
             executor,
         )
         self.cog_settings = settings
-        self.discord_settings = DiscordSettings(cooldown_s=0, guild_db=db)
+        self.discord_settings = DiscordSettings(**{"cooldown_s": 0, "guild_db": db, **discord_fields})
         self.db = db
 
     async def setup_hook(self) -> None:
@@ -62,13 +83,23 @@ class ClipBot(commands.Bot):
         await self.add_cog(cog)
 
 
-def run(fake: FakeDiscord, bot: commands.Bot, scenario: Callable[[], Awaitable[None]]) -> None:
+Scenario = Callable[[], Awaitable[None]]
+
+
+def run(
+    fake: FakeDiscord, bot: commands.Bot, scenario: Scenario, *then: tuple[commands.Bot, Scenario]
+) -> None:
+    """Serve ``fake``, connect ``bot``, sync its commands to the guild and play ``scenario``; then,
+    for a restart, the same with each bot of ``then`` in turn (the previous one stopped first)."""
+
     async def main() -> None:
-        async with fake, fake.connected(bot):
-            guild = discord.Object(fake.world.guild.id)
-            bot.tree.copy_global_to(guild=guild)
-            await bot.tree.sync(guild=guild)
-            await scenario()
+        async with fake:
+            for client, play in ((bot, scenario), *then):
+                async with fake.connected(client):
+                    guild = discord.Object(fake.world.guild.id)
+                    client.tree.copy_global_to(guild=guild)
+                    await client.tree.sync(guild=guild)
+                    await play()
         assert fake.unexpected == [], [str(call) for call in fake.unexpected]
 
     asyncio.run(main())
@@ -162,3 +193,265 @@ def test_delete_button_is_for_the_requester_or_a_moderator_only(
         assert str(message_id) in deleted.path or deleted.params.get("message_id") == "@original"
 
     run(fake_discord, bot, scenario)
+
+
+# Helpers for the tests below ------------------------------------------------------------------------
+
+
+def clip_edit(token: str) -> Callable[[Any], bool]:
+    """An edit of an interaction's response that carries a file."""
+    return lambda c: c.method == "PATCH" and c.params.get("token") == token and bool(c.files)
+
+
+class SlowBackend:
+    """A backend that takes ``delay_s`` per call and draws differently from the sticker (its
+    colours inverted), as a model on a busy or slow device would: named "slow", not "sticker"."""
+
+    name = "slow"
+    variant = "slow-v1"
+
+    def __init__(self, delay_s: float = 3.0) -> None:
+        self.inner = StickerBackend()
+        self.delay_s = delay_s
+        self.calls: list[list[GenerationSpec]] = []
+
+    def generate(
+        self, specs: Sequence[GenerationSpec], on_progress: ProgressCallback | None = None
+    ) -> list[RenderedFrames]:
+        self.calls.append(list(specs))
+        time.sleep(self.delay_s)
+        rendered = self.inner.generate(specs, on_progress)
+        return [dataclasses.replace(r, frames=255 - r.frames) for r in rendered]
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class BlockedBackend:
+    """The sticker renderer, holding every call until ``release`` is set."""
+
+    name = "sticker"
+    variant = "sticker-v1"
+
+    def __init__(self) -> None:
+        self.inner = StickerBackend()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.calls: list[list[GenerationSpec]] = []
+
+    def generate(
+        self, specs: Sequence[GenerationSpec], on_progress: ProgressCallback | None = None
+    ) -> list[RenderedFrames]:
+        self.calls.append(list(specs))
+        self.entered.set()
+        self.release.wait(timeout=30)
+        return self.inner.generate(specs, on_progress)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+# An instant sticker while a slow clip is made -------------------------------------------------------
+
+
+def test_a_slow_clip_is_answered_with_a_sticker_at_once_then_replaced_in_place(
+    fake_discord: FakeDiscord, clean_env: Path, text_models: dict[str, Any]
+) -> None:
+    backend = SlowBackend(delay_s=3.0)
+    bot = ClipBot(text_models, backend, clean_env / "guilds.sqlite3", engine_backend="auto")
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        ref = await fake_discord.slash("react", {"text": "we won the finals!!"}, user="alice")
+        first = await fake_discord.wait_for(clip_edit(ref.token), timeout=30)
+        first_at = loop.time()
+        final = await fake_discord.wait_for(clip_edit(ref.token), timeout=60)
+        assert loop.time() - first_at > 1.5  # the sticker came well before the clip
+        assert payload(first).get("components") in (None, [])  # no buttons on the preview
+        assert payload(final)["components"]
+        assert first.files[0].data != final.files[0].data
+        message = fake_discord.messages[int(final.response["id"])]
+        assert int(first.response["id"]) == int(message["id"])  # the same message, edited in place
+        [attachment] = message["attachments"]
+        assert fake_discord.attachments[int(attachment["id"])].data == final.files[0].data
+        assert len(backend.calls) == 1
+
+    run(fake_discord, bot, scenario)
+
+
+@pytest.mark.parametrize("turned_off_by", ["operator", "guild"])
+def test_with_instant_stickers_off_only_the_clip_is_sent(
+    fake_discord: FakeDiscord, clean_env: Path, text_models: dict[str, Any], turned_off_by: str
+) -> None:
+    backend = SlowBackend(delay_s=3.0)
+    db = clean_env / "guilds.sqlite3"
+    if turned_off_by == "operator":
+        bot = ClipBot(text_models, backend, db, engine_backend="auto", instant_sticker=False)
+    else:
+        bot = ClipBot(text_models, backend, db, engine_backend="auto")
+
+    async def scenario() -> None:
+        if turned_off_by == "guild":
+            ref = await fake_discord.slash("reactclip settings set", {"instant_preview": False}, user="owner")
+            answer = payload(await fake_discord.wait_for_callback(ref))
+            assert "instant sticker while a clip is made: off" in answer["data"]["content"]
+        ref = await fake_discord.slash("react", {"text": "we won the finals!!"}, user="alice")
+        await fake_discord.wait_for(clip_edit(ref.token), timeout=60)
+        file_edits = [c for c in fake_discord.calls if clip_edit(ref.token)(c)]
+        assert len(file_edits) == 1
+
+    run(fake_discord, bot, scenario)
+
+
+# Entry points ---------------------------------------------------------------------------------------
+
+
+def test_the_message_menu_on_someones_message_answers_with_a_clip(
+    fake_discord: FakeDiscord, clean_env: Path, text_models: dict[str, Any], recording_backend: Any
+) -> None:
+    bot = ClipBot(text_models, recording_backend, clean_env / "guilds.sqlite3")
+
+    async def scenario() -> None:
+        target = fake_discord.message_payload("we won the finals!!", user="mod")
+        ref = await fake_discord.context_menu("React with a clip", target, user="alice")
+        assert payload(await fake_discord.wait_for_callback(ref))["type"] == 5
+        final = await fake_discord.wait_for(clip_edit(ref.token), timeout=60)
+        assert probe_video(final.files[0].data, "mp4").frames >= 8
+        assert "we won the finals" in payload(final)["content"]
+        assert len(recording_backend.calls) == 1
+
+    run(fake_discord, bot, scenario)
+
+
+def test_a_mention_in_a_guild_channel_is_answered_with_a_clip_in_that_channel(
+    fake_discord: FakeDiscord, clean_env: Path, text_models: dict[str, Any], recording_backend: Any
+) -> None:
+    bot = ClipBot(text_models, recording_backend, clean_env / "guilds.sqlite3")
+    general = fake_discord.world.channel("general")
+
+    async def scenario() -> None:
+        message = await fake_discord.send_message("we won the finals!!", mention_bot=True, user="alice")
+        reply = await fake_discord.wait_for_channel_message(general.id, timeout=30)
+        assert str(payload(reply)["message_reference"]["message_id"]) == message["id"]
+        final = await fake_discord.wait_for(
+            lambda c: (
+                c.route == "PATCH /channels/{channel_id}/messages/{message_id}"
+                and c.params.get("message_id") == reply.response["id"]
+                and bool(c.files)
+            ),
+            timeout=60,
+        )
+        assert final.params["channel_id"] == str(general.id)
+        assert probe_video(final.files[0].data, "mp4").frames >= 8
+        assert len(recording_backend.calls) == 1
+
+    run(fake_discord, bot, scenario)
+
+
+@pytest.mark.parametrize("where", ["mention", "dm"])
+def test_a_voice_message_gets_the_not_yet_line_and_no_generation(
+    fake_discord: FakeDiscord,
+    clean_env: Path,
+    text_models: dict[str, Any],
+    recording_backend: Any,
+    where: str,
+) -> None:
+    bot = ClipBot(text_models, recording_backend, clean_env / "guilds.sqlite3")
+
+    async def scenario() -> None:
+        voice = fake_discord.voice_attachment(b"OggS" + bytes(60))
+        if where == "mention":
+            message = await fake_discord.send_message("", mention_bot=True, attachments=[voice])
+        else:
+            message = await fake_discord.dm("", attachments=[voice])
+        reply = await fake_discord.wait_for_channel_message(int(message["channel_id"]), timeout=30)
+        assert payload(reply)["content"] == VOICE_NOT_YET
+        await asyncio.sleep(0.3)  # nothing else follows
+        assert recording_backend.calls == []
+        assert not [c for c in fake_discord.calls if c.files]
+
+    run(fake_discord, bot, scenario)
+
+
+# Limits ---------------------------------------------------------------------------------------------
+
+
+def test_a_second_request_inside_the_cooldown_gets_a_polite_private_line(
+    fake_discord: FakeDiscord, clean_env: Path, text_models: dict[str, Any], recording_backend: Any
+) -> None:
+    bot = ClipBot(text_models, recording_backend, clean_env / "guilds.sqlite3", cooldown_s=60)
+
+    async def scenario() -> None:
+        first = await fake_discord.slash("react", {"text": "we won the finals!!"}, user="alice")
+        await fake_discord.wait_for(clip_edit(first.token), timeout=60)
+        second = await fake_discord.slash("react", {"text": "and the cup!!"}, user="alice")
+        line = payload(await fake_discord.wait_for_followup(second))
+        assert line["flags"] & 64 and "slow down a little: you can ask again in" in line["content"]
+        assert len(recording_backend.calls) == 1
+
+    run(fake_discord, bot, scenario)
+
+
+def test_over_the_queue_cap_a_request_is_told_when_to_try_again(
+    fake_discord: FakeDiscord, clean_env: Path, text_models: dict[str, Any]
+) -> None:
+    backend = BlockedBackend()
+    bot = ClipBot(
+        text_models,
+        backend,
+        clean_env / "guilds.sqlite3",
+        executor_settings=ExecutorSettings(queue_cap=1),
+        guild_concurrency=3,
+    )
+
+    async def queued() -> int:
+        return bot.orchestrator.executor().stats().queued[Priority.INTERACTIVE.value]
+
+    async def scenario() -> None:
+        try:
+            running = await fake_discord.slash("react", {"text": "we won the finals!!"}, user="alice")
+            assert await asyncio.to_thread(backend.entered.wait, 30)
+            waiting = await fake_discord.slash("react", {"text": "what a save!!"}, user="mod")
+            for _ in range(500):
+                if await queued() == 1:
+                    break
+                await asyncio.sleep(0.02)
+            assert await queued() == 1
+            turned_down = await fake_discord.slash("react", {"text": "gg everyone"}, user="owner")
+            line = payload(await fake_discord.wait_for_followup(turned_down, timeout=30))
+            assert line["flags"] & 64 and re.search(r"busy, try again in \d+ s", line["content"])
+        finally:
+            backend.release.set()
+        for ref in (running, waiting):
+            await fake_discord.wait_for(clip_edit(ref.token), timeout=60)
+        assert len(backend.calls) == 2
+
+    run(fake_discord, bot, scenario)
+
+
+# /reactclip settings --------------------------------------------------------------------------------
+
+
+def test_guild_settings_need_manage_server_and_survive_a_restart(
+    fake_discord: FakeDiscord, clean_env: Path, text_models: dict[str, Any], recording_backend: Any
+) -> None:
+    db = clean_env / "guilds.sqlite3"
+    before, after = ClipBot(text_models, recording_backend, db), ClipBot(text_models, recording_backend, db)
+
+    async def before_restart() -> None:
+        with pytest.raises(PermissionError):  # Discord does not offer it without Manage Server
+            await fake_discord.slash("reactclip settings set", {"default_style": "pixel art"}, user="alice")
+        ref = await fake_discord.slash("reactclip settings set", {"default_style": "pixel art"}, user="owner")
+        answer = payload(await fake_discord.wait_for_callback(ref))
+        assert answer["data"]["flags"] & 64 and "default style: pixel art" in answer["data"]["content"]
+
+    async def after_restart() -> None:
+        ref = await fake_discord.slash("reactclip settings show", user="mod")
+        answer = payload(await fake_discord.wait_for_callback(ref))
+        assert "default style: pixel art" in answer["data"]["content"]
+        react = await fake_discord.slash("react", {"text": "we won the finals!!"}, user="alice")
+        await fake_discord.wait_for(clip_edit(react.token), timeout=60)
+        [[spec]] = recording_backend.calls
+        assert spec.style == "pixel art"
+
+    run(fake_discord, before, before_restart, (after, after_restart))

@@ -47,6 +47,7 @@ MESSAGE_CONTENT = 1 << 15
 # Interaction and callback types.
 APPLICATION_COMMAND, MESSAGE_COMPONENT = 2, 3
 CHAT_INPUT, MESSAGE_COMMAND = 1, 3
+SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2  # option types
 CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE_MESSAGE, UPDATE_MESSAGE = 4, 5, 6, 7
 
 EPHEMERAL = 1 << 6
@@ -354,20 +355,43 @@ class FakeDiscord:
         channel: FakeChannel | str = "general",
     ) -> InteractionRecord:
         """``user`` runs the synced slash command ``name`` in ``channel`` (a guild channel, a thread, or
-        a DM channel from ``world.dm_channel``). Option types come from the synced command; values may be
-        str, int, float, bool, a FakeUser (a user option) or an attachment payload from ``attachment``."""
+        a DM channel from ``world.dm_channel``). ``name`` may name a subcommand as a person types it,
+        "group subgroup command": the options then arrive nested under SUB_COMMAND_GROUP and
+        SUB_COMMAND options, as Discord sends them. Option types come from the synced command; values
+        may be str, int, float, bool, a FakeUser (a user option) or an attachment payload from
+        ``attachment``."""
         fake_user, fake_channel = self._user(user), self._channel(channel)
-        command = self.find_command(name, CHAT_INPUT, fake_channel.guild_id)
+        top, *path = name.split()
+        command = self.find_command(top, CHAT_INPUT, fake_channel.guild_id)
         self._check_command_available(command, fake_user, fake_channel)
-        declared = {option["name"]: option for option in command.get("options", [])}
+        subcommands: list[dict[str, Any]] = []
+        declared_options: list[dict[str, Any]] = command.get("options", [])
+        for part in path:
+            found = [
+                o
+                for o in declared_options
+                if o["name"] == part and o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP)
+            ]
+            if not found:
+                offered = [
+                    o["name"] for o in declared_options if o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP)
+                ]
+                raise LookupError(f"{top!r} has no subcommand {part!r} here; it offers {offered}")
+            subcommands.append(found[0])
+            declared_options = found[0].get("options", [])
+        if any(o["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP) for o in declared_options):
+            raise LookupError(f"Discord runs only a subcommand of {name!r}, not {name!r} itself")
+        declared = {option["name"]: option for option in declared_options}
         resolved: dict[str, dict[str, Any]] = {}
         data_options = [
             self._option(key, value, declared.get(key), fake_channel, resolved)
             for key, value in (options or {}).items()
         ]
+        for sub in reversed(subcommands):
+            data_options = [{"name": sub["name"], "type": sub["type"], "options": data_options}]
         data: dict[str, Any] = {
             "id": command["id"],
-            "name": name,
+            "name": top,
             "type": CHAT_INPUT,
             "options": data_options,
         }
