@@ -39,6 +39,3 @@ def verdict_for(category: Category, confidence: float, layer: str, context: Requ
     if is_blocked(category, context):
         return TextVerdict(False, category, confidence, layer, REASONS[category])
     return TextVerdict(True, category, confidence, layer, "")
-
-
-ALLOWED = TextVerdict(True, Category.NONE, 0.0, "policy", "")

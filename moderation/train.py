@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from reactclip.moderation.categories import Category
-from reactclip.moderation.embedder import Embedder, SentenceEmbedder
+from reactclip.moderation.embedder import SentenceEmbedder
 from reactclip.moderation.lexicon import Lexicon
 from reactclip.moderation.ngram import MODEL_FILE as NGRAM_MODEL_FILE
 from reactclip.moderation.ngram import ngram_features
@@ -101,10 +101,6 @@ def load_examples(path: Path) -> tuple[list[str], list[Category]]:
             raise ValueError(f"{path}:{number}: unknown category {row['category']!r}") from None
         texts.append(row["text"])
     return texts, labels
-
-
-def embed_normalised(texts: list[str], embedder: Embedder) -> np.ndarray:
-    return embedder.encode([normalize(t) for t in texts])
 
 
 def fit(embeddings: np.ndarray, labels: list[Category]) -> tuple[np.ndarray, np.ndarray, list[Category]]:

@@ -130,11 +130,6 @@ NEGATIVE_MOODS = (Mood.SADNESS, Mood.ANGER, Mood.FEAR, Mood.DISGUST)
 EMOJI_WEIGHT = 2.0
 
 
-def _squeeze(text: str) -> str:
-    """Lower-case with stretched letters squeezed ("sooo haaappy" -> "so happy")."""
-    return STRETCHED.sub(r"\1", text.lower())
-
-
 def _phrase_pattern(phrase: str) -> str:
     """A phrase as a regex that tolerates stretched letters and a missing apostrophe."""
     parts: list[str] = []
@@ -160,10 +155,6 @@ def _compiled(words: tuple[str, ...]) -> re.Pattern[str]:
     # Longest first, so that "love you" wins over "love" at the same place.
     alternatives = "|".join(_phrase_pattern(w) for w in sorted(words, key=len, reverse=True))
     return re.compile(rf"(?<![\w'])(?:{alternatives})(?![\w'])")
-
-
-def _has_phrase(text: str, phrase: str) -> bool:
-    return _compiled((phrase,)).search(text.lower()) is not None
 
 
 def _negated(lowered: str, start: int) -> bool:
