@@ -18,7 +18,7 @@ import discord
 import pytest
 from discord.ext import commands
 
-from reactclip.bot.discord.cog import ReactCog
+from reactclip.bot.discord.cog import STYLE_PRESETS, ReactCog
 from reactclip.bot.discord.errors import VOICE_NOT_YET
 from reactclip.bot.discord.guild_store import GuildStore
 from reactclip.bot.discord.settings import DiscordSettings
@@ -455,3 +455,99 @@ def test_guild_settings_need_manage_server_and_survive_a_restart(
         assert spec.style == "pixel art"
 
     run(fake_discord, before, before_restart, (after, after_restart))
+
+
+# The buttons under a clip ---------------------------------------------------------------------------
+
+
+async def posted_clip(
+    fake: FakeDiscord, text: str, *, user: str = "alice"
+) -> tuple[int, dict[str, str], Any]:
+    """``user``'s /react clip: its message id, its buttons' custom_ids by action, and the final edit."""
+    ref = await fake.slash("react", {"text": text}, user=user)
+    final = await fake.wait_for(clip_edit(ref.token), timeout=60)
+    buttons = [b["custom_id"] for row in payload(final)["components"] for b in row["components"]]
+    by_action = {custom_id.split(":")[1]: custom_id for custom_id in buttons}
+    assert set(by_action) == {"regen", "style", "delete", "up", "down"}
+    return int(final.response["id"]), by_action, final
+
+
+@pytest.mark.parametrize("action", ["regen", "style"])
+def test_regenerate_and_another_style_post_a_new_clip_in_a_new_message(
+    fake_discord: FakeDiscord,
+    clean_env: Path,
+    text_models: dict[str, Any],
+    recording_backend: Any,
+    action: str,
+) -> None:
+    bot = ClipBot(text_models, recording_backend, clean_env / "guilds.sqlite3")
+
+    async def scenario() -> None:
+        message_id, buttons, first = await posted_clip(fake_discord, "we won the finals!!")
+        click = await fake_discord.click(message_id, buttons[action], user="alice")
+        assert payload(await fake_discord.wait_for_callback(click))["type"] == 5  # deferred, in time
+        again = await fake_discord.wait_for(clip_edit(click.token), timeout=60)
+
+        [[before], [after]] = recording_backend.calls
+        assert after.seed != before.seed
+        if action == "regen":
+            assert (after.prompt, after.style, after.frames) == (before.prompt, before.style, before.frames)
+        else:
+            assert after.style == STYLE_PRESETS[(STYLE_PRESETS.index(before.style) + 1) % len(STYLE_PRESETS)]
+            assert after.frames == before.frames
+            assert after.style in payload(again)["content"]
+
+        # What a user sees: the first clip stays as it was; a new message below it holds another clip,
+        # with buttons of its own.
+        new_id = int(again.response["id"])
+        assert new_id != message_id
+        [old_attachment] = fake_discord.messages[message_id]["attachments"]
+        assert fake_discord.attachments[int(old_attachment["id"])].data == first.files[0].data
+        [new_attachment] = fake_discord.messages[new_id]["attachments"]
+        new_data = fake_discord.attachments[int(new_attachment["id"])].data
+        assert new_data == again.files[0].data != first.files[0].data
+        assert probe_video(new_data, "mp4").frames >= 8
+        new_buttons = [b["custom_id"] for row in payload(again)["components"] for b in row["components"]]
+        assert len(new_buttons) == 5 and not set(new_buttons) & set(buttons.values())
+
+    run(fake_discord, bot, scenario)
+
+
+def test_thumbs_up_and_down_are_stored_one_vote_per_person_and_acknowledged_privately(
+    fake_discord: FakeDiscord, clean_env: Path, text_models: dict[str, Any], recording_backend: Any
+) -> None:
+    db = clean_env / "guilds.sqlite3"
+    bot = ClipBot(text_models, recording_backend, db)
+
+    async def scenario() -> None:
+        message_id, buttons, _ = await posted_clip(fake_discord, "what a game, gg everyone")
+        cog = bot.get_cog("ReactCog")
+        assert isinstance(cog, ReactCog) and cog.store is not None
+        store = cog.store
+        assert store.feedback(message_id) == {"up": 0, "down": 0}
+        clip_message = json.dumps(fake_discord.messages[message_id], sort_keys=True)
+
+        async def vote(action: str, user: str) -> None:
+            click = await fake_discord.click(message_id, buttons[action], user=user)
+            answer = payload(await fake_discord.wait_for_callback(click))
+            assert answer["type"] == 4 and answer["data"]["flags"] & 64, answer
+            assert "feedback" in answer["data"]["content"]
+
+        await vote("up", "alice")
+        await vote("down", "mod")
+        assert store.feedback(message_id) == {"up": 1, "down": 1}
+        await vote("up", "alice")  # the same vote again counts once
+        assert store.feedback(message_id) == {"up": 1, "down": 1}
+        await vote("down", "alice")  # a changed mind replaces the vote
+        assert store.feedback(message_id) == {"up": 0, "down": 2}
+
+        reopened = GuildStore(db)  # what was stored is on disk, not only in the cog
+        try:
+            assert reopened.feedback(message_id) == {"up": 0, "down": 2}
+        finally:
+            reopened.close()
+        assert len(recording_backend.calls) == 1  # a vote makes no clip
+        # The clip message itself is untouched by the votes.
+        assert json.dumps(fake_discord.messages[message_id], sort_keys=True) == clip_message
+
+    run(fake_discord, bot, scenario)
