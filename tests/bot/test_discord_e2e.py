@@ -118,9 +118,7 @@ def test_slash_react_defers_then_answers_with_a_playable_clip(
         ref = await fake_discord.slash("react", {"text": "I aced my exam @everyone!!"}, user="alice")
         deferral = await fake_discord.wait_for_callback(ref)
         assert payload(deferral)["type"] == 5  # deferred: Discord's 3-second rule is met at once
-        final = await fake_discord.wait_for(
-            lambda c: c.method == "PATCH" and c.params.get("token") == ref.token and bool(c.files), timeout=60
-        )
+        final = await fake_discord.wait_for(clip_edit(ref.token), timeout=60)
         [clip] = final.files
         info = probe_video(clip.data, "mp4")
         assert (info.width, info.height) == (832, 480) and 8 <= info.frames <= 16
@@ -174,13 +172,8 @@ def test_delete_button_is_for_the_requester_or_a_moderator_only(
     bot = ClipBot(text_models, recording_backend, clean_env / "guilds.sqlite3")
 
     async def scenario() -> None:
-        ref = await fake_discord.slash("react", {"text": "what a game, gg everyone"}, user="mod")
-        final = await fake_discord.wait_for(
-            lambda c: c.method == "PATCH" and c.params.get("token") == ref.token and bool(c.files), timeout=60
-        )
-        buttons = [b for row in payload(final)["components"] for b in row["components"]]
-        [delete] = [b["custom_id"] for b in buttons if b["custom_id"].startswith("reactclip:delete:")]
-        message_id = int(final.response["id"])
+        message_id, buttons, _ = await posted_clip(fake_discord, "what a game, gg everyone", user="mod")
+        delete = buttons["delete"]
 
         refused = await fake_discord.click(message_id, delete, user="alice")
         answer = payload(await fake_discord.wait_for_callback(refused))

@@ -19,7 +19,7 @@ TEXT = 0
 DM = 1
 PUBLIC_THREAD = 11
 
-# Permission bits (https://discord.com/developers/docs/topics/permissions).
+# Permission bits, as Discord documents them (topics/permissions).
 ADMINISTRATOR = 1 << 3
 MANAGE_GUILD = 1 << 5
 ADD_REACTIONS = 1 << 6
