@@ -4,20 +4,16 @@ settings. The bot calls this once and then only talks to the ``Executor`` interf
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
-
-import numpy as np
 
 from reactclip.engine.backends import Backend, auto_choice, create_backend
 from reactclip.engine.cache import LocalClipStore, RedisClipStore, cache_key
 from reactclip.engine.cache.store import ClipStore
 from reactclip.engine.clip import Clip
+from reactclip.engine.clipmaker import Inspector
 from reactclip.engine.executor.base import Executor
 from reactclip.engine.executor.executor import DEFAULT_VARIANT, InProcessExecutor
 from reactclip.engine.settings import EngineSettings
 from reactclip.engine.spec import GenerationSpec
-
-Inspector = Callable[[np.ndarray], dict[str, Any]]
 
 REDIS_MAX_ENTRY_BYTES = 16 * 1024 * 1024
 

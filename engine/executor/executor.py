@@ -30,8 +30,6 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol
 
-import numpy as np
-
 from reactclip.engine.backends.base import (
     Backend,
     BackendError,
@@ -44,7 +42,7 @@ from reactclip.engine.backends.base import (
     takes_should_stop,
 )
 from reactclip.engine.clip import Clip
-from reactclip.engine.clipmaker import ClipMaker
+from reactclip.engine.clipmaker import ClipMaker, Inspector
 from reactclip.engine.encode import DISCORD_UPLOAD_LIMIT
 from reactclip.engine.executor.abtest import VariantChooser
 from reactclip.engine.executor.base import ExecutorStats
@@ -68,7 +66,6 @@ PROBE_SPEC = GenerationSpec(prompt="probe", width=128, height=128, frames=8, fps
 
 BackendFactory = Callable[[str], Backend]
 """Builds a backend by name: a variant (the spec's ``variant``) or a fallback from the settings."""
-Inspector = Callable[[np.ndarray], dict[str, Any]]
 CachePolicy = Callable[[Clip], bool]
 KeyFunction = Callable[[GenerationSpec], str]
 AlertHook = Callable[[Alert], Awaitable[None]]
@@ -555,15 +552,15 @@ class InProcessExecutor:
 
     def _encode(self, job: Job, rendered: _Rendered) -> Clip:
         """On an encode thread: the inspector sees the frames before anything is encoded or kept."""
-        inspection = self._inspect(rendered.frames.frames) if self._inspect is not None else {}
-        clip = ClipMaker(rendered.backend, self._upload_limit).encode(job.spec, rendered.frames)
+        clip = ClipMaker(rendered.backend, self._upload_limit, self._inspect).encode(
+            job.spec, rendered.frames
+        )
         # Under an A/B rollout a clip is tagged with its arm; a fallback's clip keeps the fallback's.
         on_arm = self._chooser is not None and rendered.link == job.spec.variant
         return dataclasses.replace(
             clip,
             variant=job.spec.variant if on_arm else clip.variant,
             degraded=job.degraded,
-            inspection=inspection,
         )
 
     async def _put(self, job: Job, clip: Clip, link: str) -> None:

@@ -9,21 +9,19 @@ never runs two calls at once. Graceful shutdown (SIGINT/SIGTERM) is arq's.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import numpy as np
 from arq.connections import RedisSettings
 from arq.worker import Retry, Worker, func
 
-from reactclip.engine.backends import Backend, RenderedFrames, StepProgress, create_backend
+from reactclip.engine.backends import Backend, StepProgress, create_backend
 from reactclip.engine.cache import RedisClipStore
 from reactclip.engine.cache.record import encode_record
 from reactclip.engine.clip import Clip
-from reactclip.engine.clipmaker import ClipMaker
+from reactclip.engine.clipmaker import ClipMaker, Inspector
 from reactclip.engine.executor.distributed.protocol import (
     DEFAULT_QUEUE,
     FINISHED,
@@ -43,7 +41,6 @@ from reactclip.engine.spec import GenerationSpec
 
 log = logging.getLogger(__name__)
 
-Inspector = Callable[[np.ndarray], dict[str, Any]]
 CachePolicy = Callable[[Clip], bool]
 
 RETRY_DELAY_S = 1.0
@@ -107,7 +104,7 @@ class ClipWorker:
 
     async def startup(self, ctx: dict[str, Any]) -> None:
         backend = await asyncio.get_running_loop().run_in_executor(self._gpu, self._make_backend)
-        self._maker = ClipMaker(backend, self._upload_limit)
+        self._maker = ClipMaker(backend, self._upload_limit, self._inspect)
         log.info("worker on queue %s: backend %s (%s)", self.queue_name, backend.name, backend.variant)
 
     async def shutdown(self, ctx: dict[str, Any]) -> None:
@@ -140,7 +137,8 @@ class ClipWorker:
         try:
             [rendered] = await loop.run_in_executor(self._gpu, maker.render, [spec], on_step)
             progress.send(Decoding())
-            clip = await asyncio.to_thread(self._encode, maker, spec, rendered)
+            # On a thread: the inspector sees the frames before anything is encoded or kept.
+            clip = await asyncio.to_thread(maker.encode, spec, rendered)
         except Exception as exc:
             log.warning(
                 "job %s (try %d) failed: %s: %s", ctx["job_id"], ctx["job_try"], type(exc).__name__, exc
@@ -154,11 +152,6 @@ class ClipWorker:
         stored = await self._put(request["key"], clip)
         meta, data = encode_record(clip)
         return {"meta": meta, "data": None if stored and not request["inline"] else data}
-
-    def _encode(self, maker: ClipMaker, spec: GenerationSpec, rendered: RenderedFrames) -> Clip:
-        """On a thread: the inspector sees the frames before anything is encoded or kept."""
-        inspection = self._inspect(rendered.frames) if self._inspect is not None else {}
-        return dataclasses.replace(maker.encode(spec, rendered), inspection=inspection)
 
     async def _put(self, key: str | None, clip: Clip) -> bool:
         if self._store is None or key is None:
