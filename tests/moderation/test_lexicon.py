@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from reactclip.moderation.categories import Category
@@ -109,13 +107,3 @@ def test_swearing_alone_is_not_a_hit(lexicon: Lexicon, text: str) -> None:
 
 def test_allow_list_only_covers_its_own_span(lexicon: Lexicon) -> None:
     assert Category.HARASSMENT in categories(lexicon, "kill the process, then kill yourself")
-
-
-def test_lexicon_is_well_under_a_millisecond(lexicon: Lexicon) -> None:
-    text = normalize(
-        "hey guys what do you think about this new song, it is pretty good honestly i like the drop"
-    )
-    started = time.perf_counter()
-    for _ in range(200):
-        lexicon.find(text)
-    assert (time.perf_counter() - started) / 200 < 0.001

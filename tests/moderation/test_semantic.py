@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import time
 from importlib import resources
 from pathlib import Path
 
@@ -92,32 +91,15 @@ def test_semantic_layer_catches_what_the_lexicon_misses(full_moderator: TextMode
 
 
 @pytest.mark.slow
-def test_heldout_quality(full_moderator: TextModerator) -> None:
-    rows = [json.loads(line) for line in HELDOUT.read_text(encoding="utf-8").splitlines() if line.strip()]
+@pytest.mark.parametrize(
+    "heldout",
+    [HELDOUT, HELDOUT2],
+    ids=["heldout", "heldout2 (written after the blended layer was trained and its thresholds chosen)"],
+)
+def test_heldout_quality(full_moderator: TextModerator, heldout: Path) -> None:
+    rows = [json.loads(line) for line in heldout.read_text(encoding="utf-8").splitlines() if line.strip()]
     scores = evaluate(full_moderator, rows)
     assert scores["caught_sexual_minors"] == 1.0
     assert scores["caught_unsafe"] >= 0.88
     assert scores["caught_obfuscated"] >= 0.9
     assert scores["safe_wrongly_blocked"] <= 0.03
-
-
-@pytest.mark.slow
-def test_second_heldout_quality(full_moderator: TextModerator) -> None:
-    """heldout2.jsonl was written after the blended layer was trained and its thresholds chosen."""
-    rows = [json.loads(line) for line in HELDOUT2.read_text(encoding="utf-8").splitlines() if line.strip()]
-    scores = evaluate(full_moderator, rows)
-    assert scores["caught_sexual_minors"] == 1.0
-    assert scores["caught_unsafe"] >= 0.88
-    assert scores["caught_obfuscated"] >= 0.9
-    assert scores["safe_wrongly_blocked"] <= 0.03
-
-
-@pytest.mark.slow
-def test_check_takes_under_20ms_on_one_core(full_moderator: TextModerator) -> None:
-    context = RequestContext()
-    full_moderator.check("warm up", context)
-    texts = ["what a great day at the beach with my friends"] * 20
-    started = time.perf_counter()
-    for text in texts:
-        full_moderator.check(text, context)
-    assert (time.perf_counter() - started) / len(texts) < 0.02

@@ -727,9 +727,8 @@ def test_a_cached_clip_returns_at_once_and_identical_requests_in_flight_share_on
         assert gpu.ran() == ["blocker", "same"]
         assert clips[1].data == clips[2].data and not clips[1].cache_hit
 
-        start = time.perf_counter()
         hit = await executor.submit(spec("same"), user="u3")
-        assert hit.done() and time.perf_counter() - start < 0.05
+        assert hit.done()  # answered by submit itself: the cache, never the queue
         assert (await hit).cache_hit and [e async for e in hit] == [Done(cache_hit=True)]
         counters = executor.stats().counters
         assert (counters["shared"], counters["cache_hits"]) == (1, 1)
