@@ -4,12 +4,15 @@ optional TOML file. Nothing else in reactclip reads ``os.environ``.
 Nested sections use ``__`` in variable names: ``REACTCLIP_ENGINE__BACKEND=sticker``,
 ``REACTCLIP_ENGINE__WAN__MODEL=/models/wan``. The TOML file is ``REACTCLIP_CONFIG`` if set, else
 ``~/.config/reactclip/config.toml`` if it exists; keep it (and the bot token) outside the repository.
+A few settings also have a short variable of their own (``SHORT_NAMES``: ``REACTCLIP_VOSK_MODEL``);
+the full name wins where both are set.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import (
@@ -22,6 +25,7 @@ from pydantic_settings import (
 from reactclip.bot.discord.settings import DiscordSettings
 from reactclip.engine.settings import EngineSettings
 from reactclip.moderation.settings import ModerationSettings
+from reactclip.speech.settings import SpeechSettings
 
 CONFIG_ENV = "REACTCLIP_CONFIG"
 DEFAULT_CONFIG_PATH = Path("~/.config/reactclip/config.toml").expanduser()
@@ -35,6 +39,25 @@ def config_path() -> Path | None:
     return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.is_file() else None
 
 
+SHORT_NAMES: dict[str, tuple[str, str]] = {"REACTCLIP_VOSK_MODEL": ("speech", "vosk_model")}
+"""Variables named in the docs and issues, and the (section, field) each one sets."""
+
+
+class ShortNames(PydanticBaseSettingsSource):
+    """The settings given by their short variables (``SHORT_NAMES``)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ builds the whole mapping
+
+    def __call__(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for variable, (section, name) in SHORT_NAMES.items():
+            value = os.environ.get(variable)
+            if value:
+                found.setdefault(section, {})[name] = value
+        return found
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="REACTCLIP_", env_nested_delimiter="__", extra="ignore", validate_default=True
@@ -43,6 +66,7 @@ class Settings(BaseSettings):
     engine: EngineSettings = Field(default_factory=EngineSettings)
     moderation: ModerationSettings = Field(default_factory=ModerationSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
+    speech: SpeechSettings = Field(default_factory=SpeechSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -53,8 +77,9 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Precedence: explicit arguments, then the environment, then the TOML file.
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        # Precedence: explicit arguments, then the environment (full names over short ones), then
+        # the TOML file.
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, ShortNames(settings_cls)]
         path = config_path()
         if path is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))

@@ -47,3 +47,30 @@ def test_bad_values_are_refused(clean_env: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("REACTCLIP_ENGINE__BACKEND", "quantum")
     with pytest.raises(ValidationError, match="backend"):
         Settings()
+
+
+def test_the_vosk_model_is_read_from_reactclip_vosk_model(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    default = Settings().speech.vosk_model
+    assert default == clean_env / ".local/share/reactclip/vosk/vosk-model-small-en-us-0.15"
+    monkeypatch.setenv("REACTCLIP_VOSK_MODEL", "~/models/vosk-small")
+    monkeypatch.setenv("REACTCLIP_SPEECH__MIN_CONFIDENCE", "0.7")
+    settings = Settings()
+    assert settings.speech.vosk_model == clean_env / "models/vosk-small"
+    assert settings.speech.min_confidence == 0.7  # the short name leaves the rest of the section
+    monkeypatch.setenv("REACTCLIP_SPEECH__VOSK_MODEL", "/srv/vosk")
+    assert Settings().speech.vosk_model == Path("/srv/vosk")  # the full name wins
+
+
+def test_speech_limits_come_from_the_toml_file(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = clean_env / "reactclip.toml"
+    config.write_text('[speech]\nmax_duration_s = 30\nvosk_model = "/srv/vosk"\n')
+    monkeypatch.setenv("REACTCLIP_CONFIG", str(config))
+    monkeypatch.setenv("REACTCLIP_VOSK_MODEL", "/opt/vosk")
+    settings = Settings()
+    assert settings.speech.max_duration_s == 30
+    assert settings.speech.vosk_model == Path("/opt/vosk")  # the environment over the file
+    monkeypatch.setenv("REACTCLIP_SPEECH__MIN_CONFIDENCE", "1.5")
+    with pytest.raises(ValidationError):
+        Settings()
