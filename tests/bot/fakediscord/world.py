@@ -17,6 +17,7 @@ DISCORD_EPOCH_MS = 1_420_070_400_000
 # Channel types.
 TEXT = 0
 DM = 1
+VOICE = 2
 PUBLIC_THREAD = 11
 
 # Permission bits, as Discord documents them (topics/permissions).
@@ -30,6 +31,9 @@ EMBED_LINKS = 1 << 14
 ATTACH_FILES = 1 << 15
 READ_MESSAGE_HISTORY = 1 << 16
 USE_EXTERNAL_EMOJIS = 1 << 18
+CONNECT = 1 << 20
+SPEAK = 1 << 21
+MOVE_MEMBERS = 1 << 24
 USE_APPLICATION_COMMANDS = 1 << 31
 SEND_MESSAGES_IN_THREADS = 1 << 38
 ALL_PERMISSIONS = (1 << 53) - 1
@@ -44,6 +48,8 @@ MEMBER_PERMISSIONS = (
     | READ_MESSAGE_HISTORY
     | USE_EXTERNAL_EMOJIS
     | USE_APPLICATION_COMMANDS
+    | CONNECT
+    | SPEAK
 )
 
 
@@ -141,6 +147,8 @@ class FakeChannel:
             "rate_limit_per_user": 0,
             "last_message_id": None,
         }
+        if self.type == VOICE:
+            data.update(bitrate=64000, user_limit=0, rtc_region=None)
         if self.is_thread:
             data.update(
                 owner_id=str(self.owner_id),
@@ -165,6 +173,8 @@ class FakeGuild:
     channels: list[FakeChannel]
     # user id -> ids of the roles that member holds (besides @everyone, whose id is the guild's id).
     members: dict[int, list[int]] = field(default_factory=dict)
+    # user id -> the voice channel that member is in.
+    voice_states: dict[int, int] = field(default_factory=dict)
 
     def role(self, name: str) -> FakeRole:
         return next(role for role in self.roles if role.name == name)
@@ -200,6 +210,22 @@ class FakeGuild:
             data["user"] = user.payload()
         return data
 
+    def voice_state_payload(self, user_id: int) -> dict[str, Any]:
+        """Where ``user_id`` is in voice (GUILD_CREATE's voice_states, VOICE_STATE_UPDATE)."""
+        return {
+            "guild_id": str(self.id),
+            "channel_id": str(self.voice_states[user_id]) if user_id in self.voice_states else None,
+            "user_id": str(user_id),
+            "session_id": f"fake-voice-session-{user_id}",
+            "deaf": False,
+            "mute": False,
+            "self_deaf": False,
+            "self_mute": False,
+            "self_video": False,
+            "suppress": False,
+            "request_to_speak_timestamp": None,
+        }
+
     def create_payload(self, users: dict[int, FakeUser]) -> dict[str, Any]:
         """The GUILD_CREATE a bot receives after READY."""
         channels = [channel for channel in self.channels if not channel.is_thread]
@@ -220,7 +246,7 @@ class FakeGuild:
             "features": [],
             "emojis": [],
             "stickers": [],
-            "voice_states": [],
+            "voice_states": [self.voice_state_payload(user_id) for user_id in self.voice_states],
             "presences": [],
             "stage_instances": [],
             "guild_scheduled_events": [],
@@ -293,10 +319,10 @@ class World:
 def default_world() -> World:
     """One guild, "Test Guild", with:
 
-    - users ``alice`` (a plain member), ``mod`` (Manage Messages and Manage Server through the
+    - users ``alice`` (a plain member), ``mod`` (Manage Messages, Manage Server and Move Members through the
       ``Moderator`` role) and ``owner`` (the guild's owner, so every permission);
-    - channels ``general`` (nsfw false), ``nsfw`` (nsfw true) and the thread ``nsfw-thread``, whose
-      parent is ``nsfw``;
+    - channels ``general`` (nsfw false), ``nsfw`` (nsfw true), the thread ``nsfw-thread``, whose
+      parent is ``nsfw``, and the voice channel ``lounge`` (nobody in it: see ``voice_states``);
     - the bot as a member with the ``reactclip`` role (send, attach, embed, react).
     """
     ids = itertools.count(1_200_000_000_000_000_001)
@@ -306,19 +332,20 @@ def default_world() -> World:
     owner = FakeUser(next(ids), "owner")
     guild_id = next(ids)
     everyone = FakeRole(guild_id, "@everyone", MEMBER_PERMISSIONS)
-    moderator = FakeRole(next(ids), "Moderator", MANAGE_MESSAGES | MANAGE_GUILD, position=2)
+    moderator = FakeRole(next(ids), "Moderator", MANAGE_MESSAGES | MANAGE_GUILD | MOVE_MEMBERS, position=2)
     bot_role = FakeRole(next(ids), "reactclip", MEMBER_PERMISSIONS, position=1)
     general = FakeChannel(next(ids), "general", guild_id=guild_id, position=0)
     nsfw = FakeChannel(next(ids), "nsfw", guild_id=guild_id, nsfw=True, position=1)
     nsfw_thread = FakeChannel(
         next(ids), "nsfw-thread", type=PUBLIC_THREAD, guild_id=guild_id, parent_id=nsfw.id, owner_id=alice.id
     )
+    lounge = FakeChannel(next(ids), "lounge", type=VOICE, guild_id=guild_id, position=2)
     guild = FakeGuild(
         id=guild_id,
         name="Test Guild",
         owner_id=owner.id,
         roles=[everyone, moderator, bot_role],
-        channels=[general, nsfw, nsfw_thread],
+        channels=[general, nsfw, nsfw_thread, lounge],
         members={bot.id: [bot_role.id], alice.id: [], mod.id: [moderator.id], owner.id: []},
     )
     return World(bot=bot, users=[alice, mod, owner], guilds=[guild])
