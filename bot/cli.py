@@ -1,6 +1,7 @@
-"""The ``reactclip`` command: generate and analyse from a terminal, on embedded defaults.
+"""The ``reactclip`` command: generate and analyse from a terminal, on embedded defaults; transcribe
+audio; download the models reactclip runs offline.
 
-Every command goes through the same Orchestrator as Discord will, so moderation always runs.
+Every clip goes through the same Orchestrator as Discord, so moderation always runs, for speech too.
 """
 
 from __future__ import annotations
@@ -90,7 +91,10 @@ def _orchestrator(settings: Settings) -> Orchestrator:
 
 @app.command()
 def generate(
-    text: Annotated[str, typer.Argument(help="The message to react to")],
+    text: Annotated[str | None, typer.Argument(help="The message to react to (or --audio)")] = None,
+    audio: Annotated[
+        Path | None, typer.Option(help="React to the speech in this audio file instead of TEXT")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Where to write the clip (default: out/...)")] = None,
     backend: Annotated[str | None, typer.Option(help="auto, wan, tiny or sticker")] = None,
     frames: Annotated[int, typer.Option(help="Frames in the clip, 8-16")] = 16,
@@ -107,8 +111,10 @@ def generate(
     nsfw_channel: NsfwOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the clip's metadata as JSON")] = False,
 ) -> None:
-    """Make one reaction clip and write it to a file."""
+    """Make one reaction clip, from a message or from speech, and write it to a file."""
     try:
+        if (text is None) == (audio is None):
+            raise UserInputError("give either a TEXT or --audio FILE, not both or neither")
         settings = Settings()
         if backend is not None:
             settings.engine.backend = _backend_name(backend)
@@ -116,7 +122,7 @@ def generate(
             settings.engine.wan.model = model
         fields = {"frames": frames, "fps": fps, "steps": steps, "guidance": guidance, "format": format}
         request = _spec_request(settings, style, mood, raw_prompt, seed, size, fields)
-        _generate(settings, text, request, _context(nsfw_channel), out, as_json)
+        _generate(settings, text or audio, request, _context(nsfw_channel), out, as_json)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     except Exception as exc:
@@ -151,7 +157,7 @@ def _spec_request(
 
 def _generate(
     settings: Settings,
-    text: str,
+    message: str | Path,
     request: SpecRequest,
     context: RequestContext,
     out: Path | None,
@@ -159,23 +165,29 @@ def _generate(
 ) -> None:
     from reactclip.bot.progress import ProgressReporter
 
+    """``message`` is the text, or the path of an audio file whose speech is the text."""
     orchestrator = _orchestrator(settings)
 
-    async def run() -> Clip:
+    async def run() -> tuple[str, Clip]:
         try:
+            text = message if isinstance(message, str) else await orchestrator.hear(message)
             with ProgressReporter(enabled=not as_json) as progress:
-                return await orchestrator.generate(
+                clip = await orchestrator.generate(
                     text, context, request, user=CLI_USER, on_event=progress.update
                 )
+            return text, clip
         finally:
             await orchestrator.aclose()
 
-    clip = asyncio.run(run())
+    text, clip = asyncio.run(run())
     path = out or settings.engine.output_dir / f"{slug(text)}-{clip.spec.seed:08x}.{clip.format.value}"
     clip.write(path)
+    heard = {} if isinstance(message, str) else {"heard": text}
     if as_json:
-        typer.echo(json.dumps({"path": str(path), **clip.metadata()}, ensure_ascii=False))
+        typer.echo(json.dumps({"path": str(path), **heard, **clip.metadata()}, ensure_ascii=False))
         return
+    if heard:
+        typer.echo(f"heard: {text}")
     if clip.cache_hit:
         typer.echo(f"wrote {path} from the cache ({clip.width}x{clip.height}, {clip.frames} frames)")
         return
@@ -266,6 +278,82 @@ def _print_analysis(result: dict[str, Any]) -> None:
     typer.echo(f"prompt:    {result['prompt']}")
     typer.echo(f"negative:  {result['negative_prompt']}")
     typer.echo(f"style:     {result['style']}, seed {result['seed']}")
+
+
+@app.command()
+def transcribe(
+    file: Annotated[Path, typer.Argument(help="An audio file: OGG/Opus, MP3, M4A, WAV or WebM")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the transcript as one JSON object")] = False,
+) -> None:
+    """Print the words heard in an audio file, with their timings and confidences (offline, Vosk)."""
+    try:
+        from reactclip.speech.listener import Listener
+
+        transcript = Listener(Settings().speech).transcribe(file)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    except Exception as exc:
+        raise _fail(exc) from None
+    if as_json:
+        typer.echo(json.dumps(transcript.to_record(), ensure_ascii=False))
+        return
+    if not transcript.words:
+        typer.echo(f"no words heard in {transcript.duration_s:.1f} s of audio")
+        return
+    typer.echo(transcript.text)
+    typer.echo(
+        f"  {len(transcript.words)} words in {transcript.duration_s:.1f} s, "
+        f"mean confidence {transcript.confidence:.2f}"
+    )
+    for word in transcript.words:
+        typer.echo(f"  {word.start:7.2f} {word.end:7.2f}  {word.confidence:.2f}  {word.text}")
+
+
+models = typer.Typer(help="Download the models reactclip runs offline.", no_args_is_help=True)
+app.add_typer(models, name="models")
+
+
+@models.command("vosk")
+def models_vosk(
+    name: Annotated[
+        str | None, typer.Argument(help="A model of the official Vosk list (default: the configured one)")
+    ] = None,
+    to: Annotated[Path | None, typer.Option(help="Unpack here (default: where the settings point)")] = None,
+    force: Annotated[bool, typer.Option(help="Replace a model already there")] = False,
+) -> None:
+    """Download a Vosk speech model from the official list, check its MD5 and unpack it where the
+    settings point (REACTCLIP_VOSK_MODEL)."""
+    try:
+        from reactclip.speech.models import find_model, install_model, is_model_dir
+        from reactclip.speech.settings import DEFAULT_VOSK_MODEL
+
+        speech = Settings().speech
+        configured = speech.vosk_model
+        target = to or _model_target(configured, name)
+        name = name or DEFAULT_VOSK_MODEL
+        if is_model_dir(target) and not force:
+            typer.echo(f"a Vosk model is already at {target} (--force replaces it)")
+            return
+        entry = find_model(speech.vosk_model_list_url, name, speech.download_timeout_s)
+        typer.echo(
+            f"downloading {entry.name} ({entry.size / 1024 / 1024:.0f} MiB) from {entry.url}", err=True
+        )
+        install_model(entry, target, speech.download_timeout_s, replace=force)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    except Exception as exc:
+        raise _fail(exc) from None
+    typer.echo(f"installed {entry.name} at {target}")
+    if target.expanduser().resolve() != configured.expanduser().resolve():
+        typer.echo(f"to use it: export REACTCLIP_VOSK_MODEL={target}")
+
+
+def _model_target(configured: Path, name: str | None) -> Path:
+    """The configured model directory for the default model (or its own name), else a folder
+    named after the model beside it."""
+    if name is None or name == configured.name:
+        return configured
+    return configured.parent / name
 
 
 @app.command()

@@ -9,6 +9,7 @@ from reactclip.engine.backends.base import BackendError
 from reactclip.engine.encode import EncodeError
 from reactclip.engine.executor import ExecutorError
 from reactclip.engine.spec import SpecError
+from reactclip.speech.errors import AudioError, NotUnderstood, SpeechError
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ def describe(exc: BaseException) -> str:
         return str(exc)
     if isinstance(exc, SpecError | UserInputError):
         return f"that request can't be made: {exc}"
-    if isinstance(exc, ConfigurationError):
+    if isinstance(exc, ConfigurationError | SpeechError):
         return str(exc)
     if isinstance(exc, ExecutorError) and isinstance(exc.__cause__, BackendError | EncodeError):
         return describe(exc.__cause__)
@@ -43,7 +44,8 @@ def describe(exc: BaseException) -> str:
 
 
 def exit_code(exc: BaseException) -> int:
-    """2 for a bad request, 3 for a refusal by moderation, 1 for a failure of the service."""
+    """2 for a bad request (unusable or unintelligible audio included), 3 for a refusal by
+    moderation, 1 for a failure of the service."""
     if isinstance(exc, Refused):
         return 3
-    return 2 if isinstance(exc, SpecError | UserInputError) else 1
+    return 2 if isinstance(exc, SpecError | UserInputError | AudioError | NotUnderstood) else 1

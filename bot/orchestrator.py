@@ -1,7 +1,8 @@
-"""The one path every request takes, whatever its entry point (CLI now, Discord and voice next):
+"""The one path every request takes, whatever its entry point (CLI, Discord, voice):
 
-text -> moderation (before any work) -> emotion -> GenerationSpec -> executor (cache, queue, engine,
-frame inspection) -> the frame verdict under this request's policy -> Clip, or a typed refusal.
+(audio -> speech ->) text -> moderation (before any work) -> emotion -> GenerationSpec -> executor
+(cache, queue, engine, frame inspection) -> the frame verdict under this request's policy -> Clip, or
+a typed refusal.
 Each message is embedded once; moderation and emotion reading share it.
 """
 
@@ -12,6 +13,7 @@ import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from reactclip.bot.refusals import FrameRefused, TextRefused
@@ -36,6 +38,8 @@ from reactclip.moderation.embedder import Embedder, SentenceEmbedder
 from reactclip.moderation.frames import FrameModerator
 from reactclip.moderation.normalize import normalize
 from reactclip.moderation.text import TextModerator
+from reactclip.speech.listener import Listener
+from reactclip.speech.recognize import VoskTranscriber
 
 ANALYSIS_BATCH = 64
 PREVIEW_BACKEND = "sticker"
@@ -114,8 +118,11 @@ class Orchestrator:
         emotion: EmotionReader,
         frame_moderator: FrameModerator | None,
         executor: Executor | None = None,
+        transcriber: VoskTranscriber | None = None,
     ) -> None:
         self.settings = settings
+        self.listener = Listener(settings.speech, transcriber)
+        """Speech to text; its Vosk model loads on the first audio."""
         self.embedder = embedder
         self.moderator = moderator
         self.emotion = emotion
@@ -191,6 +198,14 @@ class Orchestrator:
             templates_path=prompting.templates,
             **request.fields,
         )
+
+    # Speech -------------------------------------------------------------------------------------
+
+    async def hear(self, audio: bytes | Path) -> str:
+        """The words of a voice message or audio file, to go down the same path as typed text.
+        Decoding and recognition run in a thread: they are CPU-bound and the loop must not stall.
+        Raises AudioError for unusable audio and NotUnderstood when nothing was made out."""
+        return await asyncio.to_thread(self.listener.hear, audio)
 
     # Generation ---------------------------------------------------------------------------------
 

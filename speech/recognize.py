@@ -14,14 +14,13 @@ from typing import Any
 import vosk
 
 from reactclip.speech.errors import NotUnderstood, SpeechModelError
+from reactclip.speech.models import check_model_dir
 from reactclip.speech.pcm import BYTES_PER_SECOND, SAMPLE_RATE
 from reactclip.speech.settings import SpeechSettings
 from reactclip.speech.transcript import Transcript, Word
 
 CHUNK_BYTES = BYTES_PER_SECOND // 4
 """PCM fed per call: a quarter second, so partials keep up with speech."""
-MODEL_MARKERS = ("am/final.mdl", "conf/model.conf")
-"""Files every Vosk model directory has; their absence means the path is not a model."""
 
 _models: dict[Path, vosk.Model] = {}
 _models_lock = threading.Lock()
@@ -41,18 +40,6 @@ def shared_model(path: Path) -> vosk.Model:
                 raise SpeechModelError(f"the Vosk model at {path} could not be loaded: {exc}") from None
             _models[path] = model
         return model
-
-
-def check_model_dir(path: Path) -> None:
-    """Raise SpeechModelError, saying how to fix it, unless ``path`` holds a Vosk model."""
-    if not path.is_dir():
-        raise SpeechModelError(
-            f"there is no Vosk model at {path}; run `reactclip models vosk` to download one, "
-            "or point REACTCLIP_VOSK_MODEL at a model directory"
-        )
-    missing = [marker for marker in MODEL_MARKERS if not (path / marker).is_file()]
-    if missing:
-        raise SpeechModelError(f"{path} is not a Vosk model directory (no {', '.join(missing)})")
 
 
 class RecognitionStream:
