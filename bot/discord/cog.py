@@ -24,12 +24,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from reactclip.bot.discord.attachments import read_voice_message, voice_attachment
 from reactclip.bot.discord.context import is_private, request_context
 from reactclip.bot.discord.errors import (
     NOT_ENABLED_HERE,
     NOTHING_TO_REACT_TO,
     TOO_LARGE,
-    VOICE_NOT_YET,
     NotAllowed,
     describe_discord,
     unwrap,
@@ -54,6 +54,7 @@ from reactclip.engine.executor import Busy
 from reactclip.engine.prompting import load_templates
 from reactclip.engine.spec import MAX_SEED, GenerationSpec
 from reactclip.moderation.context import RequestContext
+from reactclip.speech.errors import AudioError, NotUnderstood
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,8 @@ STYLE_CHOICES = [app_commands.Choice(name=style, value=style) for style in STYLE
 STRICTNESS_CHOICES = [app_commands.Choice(name=s, value=s) for s in ("standard", "strict")]
 READY_LINE = "getting ready"
 PREVIEW_LINE = "a quick sticker for now; the clip replaces it when it is ready"
+UNASKED_QUIET = (NotUnderstood, AudioError, LimitReached, NotAllowed, Busy)
+"""Failures not worth a word when nobody asked (a guild reacting to every voice message)."""
 
 
 @dataclass(frozen=True)
@@ -236,6 +239,8 @@ class ReactCog(commands.Cog, name=COG_NAME):
         self.store = store
         self._owns_store = store is None
         self.cooldown = Cooldown(self.discord_settings.cooldown_s, clock)
+        self.voice_message_rate = Cooldown(self.discord_settings.voice_message_interval_s, clock)
+        """Per channel, for guilds that react to every voice message."""
         self.concurrency = GuildConcurrency(self.discord_settings.guild_concurrency)
         self._clock = clock
         self.started_at = clock()
@@ -316,47 +321,61 @@ class ReactCog(commands.Cog, name=COG_NAME):
 
     async def react_to_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
         """The "React with a clip" message menu. The target's text comes with the interaction, so
-        this needs no message-content intent."""
-        if message.flags.voice:
-            await interaction.response.send_message(VOICE_NOT_YET, ephemeral=True)
-            return
-        if not message.content.strip():
+        this needs no message-content intent. On a voice message, it reacts to what was said."""
+        recording = voice_attachment(message)
+        if recording is None and not message.content.strip():
             await interaction.response.send_message(NOTHING_TO_REACT_TO, ephemeral=True)
             return
         reply = InteractionReply(interaction)
         await reply.defer()
-        await self.make_clip(reply, message.content, interaction.channel, ClipOptions())
+        await self.make_clip(reply, recording or message.content, interaction.channel, ClipOptions())
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         me = self.bot.user
         if message.author.bot or me is None or message.author.id == me.id:
             return
+        unasked = False
         if message.guild is None:
             if not self.discord_settings.dms or not is_private(message.channel):
                 return
             target: discord.Message | None = message
             text = message.content
         else:
-            if me.id not in message.raw_mentions:
+            mentioned = _mentions_bot(message, me.id)
+            if not (mentioned or message.flags.voice):
                 return
             guild_settings = self._guild_settings(message.guild.id)
             if not guild_settings.channel_enabled(*_channel_ids(message.channel)):
                 return
-            text = strip_mention(message.content, me.id)
-            target = message if text else await _referenced(message)
-            if target is not None and not text:
-                text = target.content
+            if mentioned:
+                text = strip_mention(message.content, me.id)
+                target = message if text or message.flags.voice else await _referenced(message)
+                if target is not None and not text:
+                    text = target.content
+            elif guild_settings.voice_messages and self._voice_message_due(message.channel.id):
+                target, text, unasked = message, "", True
+            else:
+                return
         reply = MessageReply(message)
         try:
-            # A voice message carries no text (not even the mention); the one it replies to may be one.
-            if message.flags.voice or (target is not None and target.flags.voice):
-                raise NotAllowed(VOICE_NOT_YET)
-            await self.make_clip(reply, text, message.channel, ClipOptions())
+            # A voice message (this one, or the one a mention replies to) is heard, then goes the same way.
+            recording = voice_attachment(target) if target is not None else None
+            await self.make_clip(reply, recording or text, message.channel, ClipOptions())
         except Exception as exc:
             self._log_error(exc, message.guild.id if message.guild else None, message.author.id)
+            if unasked and isinstance(exc, UNASKED_QUIET):
+                return
             with contextlib.suppress(discord.HTTPException):
                 await reply.fail(describe_discord(exc))
+
+    def _voice_message_due(self, channel_id: int) -> bool:
+        """Whether a guild reacting to every voice message may react in this channel now."""
+        try:
+            self.voice_message_rate.hit(channel_id)
+        except LimitReached:
+            return False
+        return True
 
     async def on_clip_button(self, interaction: discord.Interaction, action: Action, request_id: str) -> None:
         """A button under a clip (see views.py)."""
@@ -398,9 +417,13 @@ class ReactCog(commands.Cog, name=COG_NAME):
 
     # The one path -------------------------------------------------------------------------------
 
-    async def make_clip(self, reply: Reply, text: str, channel: Any, options: ClipOptions) -> None:
+    async def make_clip(
+        self, reply: Reply, what: str | discord.Attachment, channel: Any, options: ClipOptions
+    ) -> None:
         """Limits, context, generation with progress, then the clip with its buttons, all in the
-        one message ``reply`` owns. Raises the typed errors for the caller's handler."""
+        one message ``reply`` owns. ``what`` is the text, or a voice message's recording, heard
+        once the limits let it through (so a flood of recordings costs no decoding) and then taken
+        as its text. Raises the typed errors for the caller's handler."""
         requester = reply.requester
         guild: discord.Guild | None = getattr(channel, "guild", None)
         # A partial channel (not cached) still knows its guild's id.
@@ -408,15 +431,16 @@ class ReactCog(commands.Cog, name=COG_NAME):
         guild_settings = self._guild_settings(guild_id)
         if guild_id is not None and not guild_settings.channel_enabled(*_channel_ids(channel)):
             raise NotAllowed(NOT_ENABLED_HERE)
-        if not text.strip():
+        if isinstance(what, str) and not what.strip():
             raise NotAllowed(NOTHING_TO_REACT_TO)
         orchestrator = self._orchestrator()
         with self.concurrency.slot(guild_id):
             self.cooldown.hit(requester.id)
+            text = what if isinstance(what, str) else await self._hear(what)
             context = request_context(channel, requester.id, guild_settings.policy)
             style = options.style or guild_settings.default_style
             frames = options.frames or guild_settings.default_frames
-            header = f"> {quote_user_text(text)}"
+            header = f"> {'' if isinstance(what, str) else '🎤 '}{quote_user_text(text)}"
 
             def render(line: str) -> str:
                 return f"{header}\n-# {line}"
@@ -476,6 +500,14 @@ class ReactCog(commands.Cog, name=COG_NAME):
             view=ClipView(request_id, deletable=not ephemeral),
         )
 
+    async def _hear(self, recording: discord.Attachment) -> str:
+        """The words of a voice message: downloaded (after the checks that need no download),
+        decoded and recognised in a thread by the orchestrator."""
+        orchestrator = self._orchestrator()
+        origins = self.discord_settings.attachment_origins
+        audio = await read_voice_message(recording, orchestrator.listener.settings, origins)
+        return await orchestrator.hear(audio)
+
     def _preview_wanted(self, guild_settings: GuildSettings) -> bool:
         """Whether to post a sticker first: on for the operator and the guild, the engine not
         drawing stickers already, and the clip expected later than ``instant_after_s`` (or unknown,
@@ -529,6 +561,7 @@ class ReactCog(commands.Cog, name=COG_NAME):
         allow_nsfw_channels="Allow adult content in channels Discord marks NSFW",
         voice_triggers="Answer in voice channels (when voice arrives)",
         instant_preview="Post a quick sticker while a slow clip is made, then replace it",
+        voice_messages="Answer every voice message in the enabled channels, not only those sent to the bot",
     )
     @app_commands.choices(default_style=STYLE_CHOICES, strictness=STRICTNESS_CHOICES)
     async def settings_set(
@@ -541,6 +574,7 @@ class ReactCog(commands.Cog, name=COG_NAME):
         allow_nsfw_channels: bool | None = None,
         voice_triggers: bool | None = None,
         instant_preview: bool | None = None,
+        voice_messages: bool | None = None,
     ) -> None:
         guild_id = _guild_id(interaction)
         changes: dict[str, Any] = {
@@ -552,6 +586,7 @@ class ReactCog(commands.Cog, name=COG_NAME):
                 ("allow_nsfw_channels", allow_nsfw_channels),
                 ("voice_triggers", voice_triggers),
                 ("instant_preview", instant_preview),
+                ("voice_messages", voice_messages),
             )
             if value is not None
         }
@@ -629,6 +664,7 @@ def describe_settings(settings: GuildSettings) -> str:
             f"adult content in NSFW channels: {'allowed' if settings.allow_nsfw_channels else 'off'}",
             f"voice triggers: {'on' if settings.voice_triggers else 'off'}",
             f"instant sticker while a clip is made: {'on' if settings.instant_preview else 'off'}",
+            f"every voice message: {'on (rate-limited)' if settings.voice_messages else 'off'}",
         ]
     )
 
@@ -637,6 +673,14 @@ def _guild_id(interaction: discord.Interaction) -> int:
     if interaction.guild_id is None:
         raise app_commands.NoPrivateMessage()
     return interaction.guild_id
+
+
+def _mentions_bot(message: discord.Message, bot_id: int) -> bool:
+    """Whether ``message`` calls on the bot: a mention in its text or, for a voice message (which
+    has no text), a reply to the bot that pings it."""
+    if bot_id in message.raw_mentions:
+        return True
+    return message.flags.voice and any(user.id == bot_id for user in message.mentions)
 
 
 def _channel_ids(channel: Any) -> tuple[int | None, ...]:

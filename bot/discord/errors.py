@@ -13,7 +13,6 @@ from reactclip.bot.errors import describe
 
 log = logging.getLogger(__name__)
 
-VOICE_NOT_YET = "voice messages are not available yet; please type what you'd like a clip of"
 NOT_ENABLED_HERE = "reactclip is not enabled in this channel"
 TOO_LARGE = "the clip came out too large to upload here; please try fewer frames"
 NOTHING_TO_REACT_TO = "there is no text to react to"

@@ -50,6 +50,9 @@ class GuildSettings:
     voice_triggers: bool = False
     instant_preview: bool = True
     """Post a sticker at once while a slow clip is made (when the operator allows it)."""
+    voice_messages: bool = False
+    """React to every voice message in the enabled channels, not only those sent to the bot
+    (rate-limited per channel by the operator's ``voice_message_interval_s``)."""
 
     @property
     def policy(self) -> GuildPolicy:
@@ -82,7 +85,7 @@ def check_setting(name: str, value: Any) -> Any:
             raise GuildSettingError(
                 f"strictness {value!r} is not allowed; choose one of {', '.join(STRICTNESS_ORDER)}"
             )
-    elif name in ("allow_nsfw_channels", "voice_triggers", "instant_preview"):
+    elif name in ("allow_nsfw_channels", "voice_triggers", "instant_preview", "voice_messages"):
         if not isinstance(value, bool):
             raise GuildSettingError(f"{name} must be on or off")
     elif name == "default_frames":

@@ -40,6 +40,15 @@ class DiscordSettings(BaseModel):
         description="The largest clip sent (the guild's own limit also applies)",
     )
     progress_interval_s: float = Field(1.5, gt=0, description="At most one progress edit this often")
+    attachment_origins: tuple[str, ...] = Field(
+        ("https://cdn.discordapp.com", "https://media.discordapp.net"),
+        description="Where voice messages may be downloaded from: Discord's own attachment hosts",
+    )
+    voice_message_interval_s: float = Field(
+        30.0,
+        ge=0,
+        description="In a guild that reacts to every voice message, at most one per channel this often",
+    )
     request_ttl_s: int = Field(
         7 * 24 * 3600,
         ge=60,

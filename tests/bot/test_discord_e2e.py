@@ -19,7 +19,6 @@ import pytest
 from discord.ext import commands
 
 from reactclip.bot.discord.cog import STYLE_PRESETS, ReactCog
-from reactclip.bot.discord.errors import VOICE_NOT_YET
 from reactclip.bot.discord.guild_store import GuildStore
 from reactclip.bot.discord.settings import DiscordSettings
 from reactclip.bot.orchestrator import Orchestrator, frame_hooks
@@ -55,8 +54,9 @@ class ClipBot(commands.Bot):
         executor_settings: ExecutorSettings | None = None,
         **discord_fields: Any,
     ) -> None:
-        super().__init__(command_prefix="!", intents=discord.Intents.default(), guild_ready_timeout=0.05)
-        self.intents.message_content = True
+        intents = discord.Intents.default()
+        intents.message_content = True  # before the client copies them: Client.intents is a copy
+        super().__init__(command_prefix="!", intents=intents, guild_ready_timeout=0.05)
         frames = FrameModerator()
         executor = InProcessExecutor(lambda name: backend, executor_settings, **frame_hooks(frames))
         settings = Settings(engine=EngineSettings(backend=engine_backend))
@@ -337,31 +337,6 @@ def test_a_mention_in_a_guild_channel_is_answered_with_a_clip_in_that_channel(
         assert final.params["channel_id"] == str(general.id)
         assert probe_video(final.files[0].data, "mp4").frames >= 8
         assert len(recording_backend.calls) == 1
-
-    run(fake_discord, bot, scenario)
-
-
-@pytest.mark.parametrize("where", ["mention", "dm"])
-def test_a_voice_message_gets_the_not_yet_line_and_no_generation(
-    fake_discord: FakeDiscord,
-    clean_env: Path,
-    text_models: dict[str, Any],
-    recording_backend: Any,
-    where: str,
-) -> None:
-    bot = ClipBot(text_models, recording_backend, clean_env / "guilds.sqlite3")
-
-    async def scenario() -> None:
-        voice = fake_discord.voice_attachment(b"OggS" + bytes(60))
-        if where == "mention":
-            message = await fake_discord.send_message("", mention_bot=True, attachments=[voice])
-        else:
-            message = await fake_discord.dm("", attachments=[voice])
-        reply = await fake_discord.wait_for_channel_message(int(message["channel_id"]), timeout=30)
-        assert payload(reply)["content"] == VOICE_NOT_YET
-        await asyncio.sleep(0.3)  # nothing else follows
-        assert recording_backend.calls == []
-        assert not [c for c in fake_discord.calls if c.files]
 
     run(fake_discord, bot, scenario)
 

@@ -76,6 +76,8 @@ class UploadedFile:
     filename: str
     content_type: str
     data: bytes
+    downloads: int = 0
+    """How often the bot fetched it (a size check before download shows as 0)."""
 
 
 @dataclass
@@ -1071,6 +1073,7 @@ class FakeDiscord:
         stored = self.attachments.get(int(request.match_info["attachment_id"]))
         if stored is None or stored.filename != request.match_info["filename"]:
             return web.Response(status=404, text="not found")
+        stored.downloads += 1
         return web.Response(body=stored.data, headers={"Content-Type": stored.content_type})
 
     async def _unknown_route(self, request: web.Request, call: RestCall) -> web.Response:
