@@ -76,8 +76,6 @@ class UploadedFile:
     filename: str
     content_type: str
     data: bytes
-    downloads: int = 0
-    """How often the bot fetched it (a size check before download shows as 0)."""
 
 
 @dataclass
@@ -129,6 +127,8 @@ class StoredAttachment:
     filename: str
     content_type: str
     data: bytes
+    downloads: int = 0
+    """How often the bot fetched it (a size check before download shows as 0)."""
 
 
 class GatewaySession:
