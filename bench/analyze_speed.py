@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from _report import (
     Stats,
     machine_description,
     markdown_table,
+    pin_one_core,
     provenance,
     publish,
     ratio,
@@ -62,21 +62,13 @@ def load_texts(path: Path) -> list[str]:
     return texts
 
 
-def pin_one_core(core: int | None) -> str:
-    """Pin this process to one core (where the OS allows it) and torch to one thread. Runs before
-    anything imports torch or tokenizers, so that their thread pools start with one thread."""
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "RAYON_NUM_THREADS"):
-        os.environ[name] = "1"
-    os.environ["TOKENIZERS_PARALLELISM"] = "false"
+def pin_one_core_for_torch(core: int | None) -> str:
+    """One core, and torch at one thread. Runs before anything imports torch or tokenizers, so that
+    their thread pools start with one thread."""
+    pinned = pin_one_core(core)
     import torch
 
     torch.set_num_threads(1)
-    pinned = "not pinned (no sched_setaffinity here)"
-    if hasattr(os, "sched_setaffinity"):
-        usable = sorted(os.sched_getaffinity(0))
-        chosen = core if core is not None else usable[-1]
-        os.sched_setaffinity(0, {chosen})
-        pinned = f"pinned to core {chosen}"
     return f"torch.set_num_threads(1), {pinned}"
 
 
@@ -111,17 +103,24 @@ def build(texts: Sequence[str]) -> tuple[Any, Any, list[Row], float, list[str]]:
     load_s = time.perf_counter() - started
     context = RequestContext()
     embedder, moderator, emotion = orchestrator.embedder, orchestrator.moderator, orchestrator.emotion
-    embeddings = dict(zip(texts, embedder.encode([normalize(t) or " " for t in texts]), strict=True))
+    layer = moderator.state_layer or 0
+    encoded = {t: embedder.encode_states([normalize(t) or " "], layer) for t in texts}
     notes: list[str] = []
 
     rows = [
         Row("analyze (one message, everything)", lambda t: orchestrator.analyze(t, context)),
-        Row("embedding alone (normalize + MiniLM)", lambda t: embedder.encode([normalize(t) or " "])),
         Row(
-            "text moderation given the embedding",
-            lambda t: moderator.check(t, context, embedding=embeddings[t]),
+            "encoding alone (normalize + MiniLM, vector and token states)",
+            lambda t: embedder.encode_states([normalize(t) or " "], layer),
         ),
-        Row("emotion reading given the embedding", lambda t: emotion.read(t, embedding=embeddings[t])),
+        Row(
+            "text moderation given the encoding (lexicon, tuned head, n-grams)",
+            lambda t: moderator.check(t, context, encoded=encoded[t]),
+        ),
+        Row(
+            "emotion reading given the vector",
+            lambda t: emotion.read(t, embedding=encoded[t].vectors[0]),
+        ),
     ]
     lexicon = lexicon_path(moderator)
     if lexicon is not None:
@@ -249,7 +248,7 @@ def main() -> None:
 
     machine = machine_description()  # before the work, so the load average is the background's
     logging.getLogger("reactclip").setLevel(logging.ERROR)  # no "blocked text" line per unsafe message
-    threads = pin_one_core(args.core)
+    threads = pin_one_core_for_torch(args.core)
     texts = load_texts(args.set)
     orchestrator, context, rows, load_s, notes = build(texts)
     measure(rows, texts, args.passes, args.warmup)

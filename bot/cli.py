@@ -113,7 +113,12 @@ def generate(
 ) -> None:
     """Make one reaction clip, from a message or from speech, and write it to a file."""
     try:
-        if (text is None) == (audio is None):
+        message: str | Path
+        if text is not None and audio is None:
+            message = text
+        elif audio is not None and text is None:
+            message = audio
+        else:
             raise UserInputError("give either a TEXT or --audio FILE, not both or neither")
         settings = Settings()
         if backend is not None:
@@ -122,7 +127,7 @@ def generate(
             settings.engine.wan.model = model
         fields = {"frames": frames, "fps": fps, "steps": steps, "guidance": guidance, "format": format}
         request = _spec_request(settings, style, mood, raw_prompt, seed, size, fields)
-        _generate(settings, text or audio, request, _context(nsfw_channel), out, as_json)
+        _generate(settings, message, request, _context(nsfw_channel), out, as_json)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     except Exception as exc:

@@ -108,7 +108,7 @@ def install_model(
 def _open(url: str, what: str, timeout_s: float) -> IO[bytes]:
     host = urllib.parse.urlsplit(url).hostname or url
     try:
-        return urllib.request.urlopen(url, timeout=timeout_s)  # type: ignore[no-any-return]
+        return urllib.request.urlopen(url, timeout=timeout_s)
     except urllib.error.HTTPError as exc:
         raise SpeechModelError(f"could not download {what} from {host}: HTTP {exc.code}") from None
     except (urllib.error.URLError, OSError) as exc:

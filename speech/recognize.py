@@ -20,7 +20,7 @@ from reactclip.speech.settings import SpeechSettings
 from reactclip.speech.transcript import Transcript, Word
 
 CHUNK_BYTES = BYTES_PER_SECOND // 4
-"""PCM fed per call: a quarter second, so partials keep up with speech."""
+"""PCM given to Kaldi per call: a quarter second, the step at which Vosk checks for a segment end."""
 
 _models: dict[Path, vosk.Model] = {}
 _models_lock = threading.Lock()
@@ -44,7 +44,8 @@ def shared_model(path: Path) -> vosk.Model:
 
 class RecognitionStream:
     """One utterance or file being recognised: ``feed`` PCM as it arrives and read the words so far
-    (final segments plus the current guess), then ``finish`` once for the transcript."""
+    (final segments plus the current guess), or ``accept`` it when no partial is wanted; then
+    ``finish`` once for the transcript."""
 
     def __init__(self, model: vosk.Model) -> None:
         self._recognizer = vosk.KaldiRecognizer(model, SAMPLE_RATE)
@@ -53,18 +54,20 @@ class RecognitionStream:
         self._final: list[Word] = []
         self._bytes = 0
 
-    def feed(self, pcm: bytes) -> Transcript:
-        """Recognise ``pcm`` (16 kHz mono s16le, any length) and return the partial transcript."""
-        partial: list[Word] = []
+    def accept(self, pcm: bytes) -> None:
+        """Recognise ``pcm`` (16 kHz mono s16le, any length) without asking for a partial result:
+        a partial with word timings costs a lattice alignment, so only ``feed`` asks for one."""
         for start in range(0, len(pcm), CHUNK_BYTES):
             chunk = pcm[start : start + CHUNK_BYTES]
             self._bytes += len(chunk)
             if self._recognizer.AcceptWaveform(chunk):
                 # Vosk decided a segment ended: its words are final.
                 self._final += _words(json.loads(self._recognizer.Result()), "result")
-                partial = []
-            else:
-                partial = _words(json.loads(self._recognizer.PartialResult()), "partial_result")
+
+    def feed(self, pcm: bytes) -> Transcript:
+        """``accept`` ``pcm``, then the words so far: final segments and the current guess."""
+        self.accept(pcm)
+        partial = _words(json.loads(self._recognizer.PartialResult()), "partial_result")
         return self._transcript(partial)
 
     def finish(self) -> Transcript:
@@ -99,7 +102,7 @@ class VoskTranscriber:
     def transcribe(self, pcm: bytes) -> Transcript:
         """The words in ``pcm`` (16 kHz mono s16le) with their timings and confidences."""
         stream = self.stream()
-        stream.feed(pcm)
+        stream.accept(pcm)
         return stream.finish()
 
 

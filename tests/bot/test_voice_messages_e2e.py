@@ -54,47 +54,34 @@ def downloads(fake: FakeDiscord, attachment: dict[str, Any]) -> int:
     return fake.attachments[int(attachment["id"])].downloads
 
 
-def test_a_dm_voice_message_gets_a_clip_of_what_was_said(
+@pytest.mark.parametrize("where", ["dm", "menu"])
+def test_a_voice_message_gets_a_clip_of_what_was_said(
     fake_discord: FakeDiscord,
     voice_bot: Callable[..., ClipBot],
     say: Callable[..., bytes],
     recording_backend: Any,
+    where: str,
 ) -> None:
     bot = voice_bot()
 
     async def scenario() -> None:
         voice = fake_discord.voice_attachment(say(SPEECH), duration_secs=2.5)
-        message = await fake_discord.dm("", attachments=[voice])
-        channel = message["channel_id"]
-        final = await fake_discord.wait_for(
-            lambda c: c.params.get("channel_id") == channel and bool(c.files), timeout=90
-        )
+        if where == "dm":
+            message = await fake_discord.dm("", attachments=[voice])
+            channel = message["channel_id"]
+            final = await fake_discord.wait_for(
+                lambda c: c.params.get("channel_id") == channel and bool(c.files), timeout=90
+            )
+        else:
+            target = fake_discord.message_payload("", user="mod", attachments=[voice])
+            ref = await fake_discord.context_menu("React with a clip", target, user="alice")
+            assert payload(await fake_discord.wait_for_callback(ref))["type"] == 5  # deferred within 3 s
+            final = await fake_discord.wait_for(clip_edit(ref.token), timeout=90)
         assert probe_video(final.files[0].data, "mp4").frames >= 8
         header = payload(final)["content"].splitlines()[0]
         assert header.startswith("> 🎤 ") and len(header) > len("> 🎤 ")  # what was heard, quoted
         assert len(recording_backend.calls) == 1
         assert downloads(fake_discord, voice) == 1
-
-    run(fake_discord, bot, scenario)
-
-
-def test_the_message_menu_on_a_voice_message_makes_a_clip_of_it(
-    fake_discord: FakeDiscord,
-    voice_bot: Callable[..., ClipBot],
-    say: Callable[..., bytes],
-    recording_backend: Any,
-) -> None:
-    bot = voice_bot()
-
-    async def scenario() -> None:
-        voice = fake_discord.voice_attachment(say(SPEECH), duration_secs=2.5)
-        target = fake_discord.message_payload("", user="mod", attachments=[voice])
-        ref = await fake_discord.context_menu("React with a clip", target, user="alice")
-        assert payload(await fake_discord.wait_for_callback(ref))["type"] == 5  # deferred within 3 s
-        final = await fake_discord.wait_for(clip_edit(ref.token), timeout=90)
-        assert probe_video(final.files[0].data, "mp4").frames >= 8
-        assert payload(final)["content"].startswith("> 🎤 ")
-        assert len(recording_backend.calls) == 1
 
     run(fake_discord, bot, scenario)
 
