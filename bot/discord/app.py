@@ -37,9 +37,12 @@ def intents() -> discord.Intents:
       data. Discord already sends the text of DMs to the bot and of messages that mention it, so in
       practice the intent is for one case: "@reactclip" in a reply, which reacts to the replied-to
       message, someone else's text. Drop the intent and that case finds no text (the bot says so).
+    - ``voice_states``: who is in which voice channel, for ``/reactclip listen`` (the member's
+      channel) and for the voice connection itself.
     """
     chosen = discord.Intents.none()
     chosen.guilds = True
+    chosen.voice_states = True
     chosen.guild_messages = True
     chosen.dm_messages = True
     chosen.message_content = True

@@ -42,6 +42,13 @@ from reactclip.bot.discord.guild_store import (
     GuildStore,
 )
 from reactclip.bot.discord.limits import Cooldown, GuildConcurrency, LimitReached
+from reactclip.bot.discord.listen import (
+    Connect,
+    VoiceListening,
+    connect_voice,
+    permission_name,
+    voice_mode_line,
+)
 from reactclip.bot.discord.progress import EditThrottle, ProgressMessage
 from reactclip.bot.discord.settings import DiscordSettings
 from reactclip.bot.discord.text import allowed_mentions, quote_user_text, strip_mention
@@ -55,6 +62,7 @@ from reactclip.engine.prompting import load_templates
 from reactclip.engine.spec import MAX_SEED, GenerationSpec
 from reactclip.moderation.context import RequestContext
 from reactclip.speech.errors import AudioError, NotUnderstood
+from reactclip.speech.wake import MAX_WAKE_PHRASE_CHARS, VOICE_MODES
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +70,18 @@ STYLE_PRESETS: list[str] = list(load_templates()["styles"])
 """The shipped style presets; an operator's templates file may add more (usable by default style)."""
 STYLE_CHOICES = [app_commands.Choice(name=style, value=style) for style in STYLE_PRESETS[:25]]
 STRICTNESS_CHOICES = [app_commands.Choice(name=s, value=s) for s in ("standard", "strict")]
+VOICE_MODE_CHOICES = [app_commands.Choice(name=m, value=m) for m in VOICE_MODES]
+LISTEN_PERMISSION_CHOICES = [
+    app_commands.Choice(name=permission_name(flag), value=flag)
+    for flag in (
+        "move_members",
+        "mute_members",
+        "deafen_members",
+        "manage_channels",
+        "manage_guild",
+        "connect",
+    )
+]
 READY_LINE = "getting ready"
 PREVIEW_LINE = "a quick sticker for now; the clip replaces it when it is ready"
 UNASKED_QUIET = (NotUnderstood, AudioError, LimitReached, NotAllowed, Busy)
@@ -75,6 +95,9 @@ class ClipOptions:
     style: str | None = None
     frames: int | None = None
     seed: int | None = None
+    remember: bool = True
+    """Keep the text for the Regenerate and Another style buttons. Off for voice: what someone said
+    is used for this one request and not kept (the clip then has no remake buttons)."""
 
 
 def spec_request(style: str | None, frames: int | None, seed: int | None, mascot: str | None) -> SpecRequest:
@@ -160,26 +183,57 @@ class InteractionReply(Reply):
         await send_error(self.interaction, line)
 
 
-class MessageReply(Reply):
-    """Answers a message (DM or @mention) with a reply, then edits that reply."""
+class PostedReply(Reply):
+    """Answers with a message the bot posts (``post``), then edits that message."""
 
-    def __init__(self, message: discord.Message) -> None:
-        super().__init__(message.author)
-        self.message = message
+    def __init__(self, requester: discord.abc.User) -> None:
+        super().__init__(requester)
         self.sent: discord.Message | None = None
+
+    async def post(self, content: str, **kwargs: Any) -> discord.Message:
+        raise NotImplementedError
 
     async def show(self, content: str, **kwargs: Any) -> None:
         if self.sent is None:
             kwargs.pop("attachments", None)
-            self.sent = await self.message.reply(content, allowed_mentions=self.mentions, **kwargs)
+            self.sent = await self.post(content, allowed_mentions=self.mentions, **kwargs)
         else:
             self.sent = await self.sent.edit(content=content, allowed_mentions=self.mentions, **kwargs)
 
     async def fail(self, line: str) -> None:
         if self.sent is None:
-            await self.message.reply(line, allowed_mentions=self.mentions)
+            await self.post(line, allowed_mentions=self.mentions)
         else:
             await self.sent.edit(content=line, attachments=[], view=None, allowed_mentions=self.mentions)
+
+
+class MessageReply(PostedReply):
+    """Answers a message (DM or @mention) with a reply, then edits that reply."""
+
+    def __init__(self, message: discord.Message) -> None:
+        super().__init__(message.author)
+        self.message = message
+
+    async def post(self, content: str, **kwargs: Any) -> discord.Message:
+        return await self.message.reply(content, **kwargs)
+
+
+class VoiceReply(PostedReply):
+    """Answers what a member said in voice: a message in the linked text channel that mentions
+    them (and only them), then edits of it."""
+
+    def __init__(self, speaker: discord.Member, channel: discord.abc.Messageable) -> None:
+        super().__init__(speaker)
+        self.channel = channel
+
+    async def post(self, content: str, **kwargs: Any) -> discord.Message:
+        return await self.channel.send(content, **kwargs)
+
+    async def show(self, content: str, **kwargs: Any) -> None:
+        await super().show(f"{self.requester.mention} {content}", **kwargs)
+
+    async def fail(self, line: str) -> None:
+        await super().fail(f"{self.requester.mention} {line}")
 
 
 async def send_error(interaction: discord.Interaction, line: str) -> None:
@@ -207,11 +261,11 @@ class ReactCog(commands.Cog, name=COG_NAME):
     """Reaction clips on Discord. ``orchestrator`` and ``store`` are built in ``cog_load`` unless
     given (tests give them)."""
 
+    # Offered to everyone: /reactclip listen is for whoever holds the guild's listen_permission, so
+    # settings and status check Manage Server themselves (Discord's default_permissions would apply
+    # to the whole group).
     reactclip = app_commands.Group(
-        name="reactclip",
-        description="reactclip's settings and status for this server",
-        default_permissions=discord.Permissions(manage_guild=True),
-        guild_only=True,
+        name="reactclip", description="reactclip's voice listening, settings and status", guild_only=True
     )
     settings_group = app_commands.Group(
         name="settings", description="View or change reactclip's settings here", parent=reactclip
@@ -227,6 +281,7 @@ class ReactCog(commands.Cog, name=COG_NAME):
         store: GuildStore | None = None,
         load_models: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        voice_connect: Connect = connect_voice,
     ) -> None:
         self.bot = bot
         self.settings = settings
@@ -246,6 +301,12 @@ class ReactCog(commands.Cog, name=COG_NAME):
         self.started_at = clock()
         self.ctx_menu = app_commands.ContextMenu(name="React with a clip", callback=self.react_to_message)
         self.ctx_menu.on_error = self._context_menu_error
+        self.voice = VoiceListening(
+            self.voice_request,
+            lambda: self._orchestrator().listener.transcriber(),
+            min_confidence=lambda: self._orchestrator().listener.settings.min_confidence,
+            connect=voice_connect,
+        )
 
     # Lifecycle ----------------------------------------------------------------------------------
 
@@ -262,6 +323,7 @@ class ReactCog(commands.Cog, name=COG_NAME):
         self.started_at = self._clock()
 
     async def cog_unload(self) -> None:
+        await self.voice.close()
         self.bot.tree.remove_command(self.ctx_menu.name, type=self.ctx_menu.type)
         self.bot.remove_dynamic_items(ClipButton)
         if self.orchestrator is not None and self._owns_orchestrator:
@@ -363,11 +425,8 @@ class ReactCog(commands.Cog, name=COG_NAME):
             recording = voice_attachment(target) if target is not None else None
             await self.make_clip(reply, recording or text, message.channel, ClipOptions())
         except Exception as exc:
-            self._log_error(exc, message.guild.id if message.guild else None, message.author.id)
-            if unasked and isinstance(exc, UNASKED_QUIET):
-                return
-            with contextlib.suppress(discord.HTTPException):
-                await reply.fail(describe_discord(exc))
+            guild_id = message.guild.id if message.guild else None
+            await self._fail(reply, exc, guild_id, quiet=UNASKED_QUIET if unasked else ())
 
     def _voice_message_due(self, channel_id: int) -> bool:
         """Whether a guild reacting to every voice message may react in this channel now."""
@@ -376,6 +435,29 @@ class ReactCog(commands.Cog, name=COG_NAME):
         except LimitReached:
             return False
         return True
+
+    async def voice_request(
+        self, speaker: discord.Member, text: str, channel: discord.abc.Messageable, asked: bool
+    ) -> None:
+        """What ``speaker`` said in a voice channel, answered in ``channel``. ``asked``: they said
+        the wake phrase; otherwise (every utterance) failures nobody asked about stay quiet. A
+        request over a limit is never answered: a busy voice channel must not fill the text channel
+        with "slow down"."""
+        reply = VoiceReply(speaker, channel)
+        try:
+            await self.make_clip(reply, text, channel, ClipOptions(remember=False))
+        except Exception as exc:
+            await self._fail(reply, exc, speaker.guild.id, quiet=(LimitReached,) if asked else UNASKED_QUIET)
+
+    async def _fail(
+        self, reply: Reply, exc: Exception, guild_id: int | None, *, quiet: tuple[type[Exception], ...] = ()
+    ) -> None:
+        """Log ``exc``; unless it is one of ``quiet``, tell the requester in one line."""
+        self._log_error(exc, guild_id, reply.requester.id)
+        if isinstance(exc, quiet):
+            return
+        with contextlib.suppress(discord.HTTPException):
+            await reply.fail(describe_discord(exc))
 
     async def on_clip_button(self, interaction: discord.Interaction, action: Action, request_id: str) -> None:
         """A button under a clip (see views.py)."""
@@ -480,8 +562,9 @@ class ReactCog(commands.Cog, name=COG_NAME):
         if clip.size_bytes > limit:
             raise NotAllowed(TOO_LARGE)
         request_id = new_request_id()
+        kept_text = text if options.remember else ""
         self._store().save_request(
-            ClipRequest(request_id, requester.id, guild_id, text, style or clip.spec.style, frames)
+            ClipRequest(request_id, requester.id, guild_id, kept_text, style or clip.spec.style, frames)
         )
         notes = [clip.spec.style, f"{clip.frames} frames"]
         if clip.degraded:
@@ -497,7 +580,7 @@ class ReactCog(commands.Cog, name=COG_NAME):
         await reply.show(
             f"{header}\n-# {' · '.join(notes)}",
             attachments=[discord.File(io.BytesIO(clip.data), filename=clip.filename)],
-            view=ClipView(request_id, deletable=not ephemeral),
+            view=ClipView(request_id, deletable=not ephemeral, remakeable=options.remember),
         )
 
     async def _hear(self, recording: discord.Attachment) -> str:
@@ -528,7 +611,17 @@ class ReactCog(commands.Cog, name=COG_NAME):
 
     # /reactclip ---------------------------------------------------------------------------------
 
+    @reactclip.command(name="listen", description="Join your voice channel and make clips of what is said")
+    async def listen(self, interaction: discord.Interaction) -> None:
+        guild_id = _guild_id(interaction)
+        await self.voice.listen(interaction, lambda: self._guild_settings(guild_id))
+
+    @reactclip.command(name="stop", description="Stop listening in the voice channel")
+    async def stop_listening(self, interaction: discord.Interaction) -> None:
+        await self.voice.stop(interaction, self._guild_settings(_guild_id(interaction)))
+
     @reactclip.command(name="status", description="Queue, load, backend and cache of the clip service")
+    @app_commands.checks.has_permissions(manage_guild=True)
     async def status(self, interaction: discord.Interaction) -> None:
         stats = self._orchestrator().executor().stats()
         hits = stats.counters.get("cache_hits", 0)
@@ -545,6 +638,7 @@ class ReactCog(commands.Cog, name=COG_NAME):
         await interaction.response.send_message("\n".join(lines), ephemeral=True)
 
     @settings_group.command(name="show", description="Show reactclip's settings for this server")
+    @app_commands.checks.has_permissions(manage_guild=True)
     async def settings_show(self, interaction: discord.Interaction) -> None:
         await interaction.response.send_message(
             describe_settings(self._guild_settings(interaction.guild_id)),
@@ -553,17 +647,26 @@ class ReactCog(commands.Cog, name=COG_NAME):
         )
 
     @settings_group.command(name="set", description="Change reactclip's settings for this server")
+    @app_commands.checks.has_permissions(manage_guild=True)
     @app_commands.describe(
         default_style="The style when a request names none",
         default_frames="The frame count when a request names none (8-16)",
         mascot="Who reacts when a message names no subject ('default' resets it)",
         strictness="strict blocks on weaker evidence; never looser than standard",
         allow_nsfw_channels="Allow adult content in channels Discord marks NSFW",
-        voice_triggers="Answer in voice channels (when voice arrives)",
+        voice_triggers="Allow /reactclip listen: clips of what is said in a voice channel",
+        voice_mode="In voice: 'wake' reacts to what starts with the wake phrase, 'every' to everything",
+        wake_phrase="The words that start a request in voice (default: reaction)",
+        listen_permission="The permission a member needs to start or stop listening",
         instant_preview="Post a quick sticker while a slow clip is made, then replace it",
         voice_messages="Answer every voice message in the enabled channels, not only those sent to the bot",
     )
-    @app_commands.choices(default_style=STYLE_CHOICES, strictness=STRICTNESS_CHOICES)
+    @app_commands.choices(
+        default_style=STYLE_CHOICES,
+        strictness=STRICTNESS_CHOICES,
+        voice_mode=VOICE_MODE_CHOICES,
+        listen_permission=LISTEN_PERMISSION_CHOICES,
+    )
     async def settings_set(
         self,
         interaction: discord.Interaction,
@@ -573,6 +676,9 @@ class ReactCog(commands.Cog, name=COG_NAME):
         strictness: str | None = None,
         allow_nsfw_channels: bool | None = None,
         voice_triggers: bool | None = None,
+        voice_mode: str | None = None,
+        wake_phrase: app_commands.Range[str, 1, MAX_WAKE_PHRASE_CHARS] | None = None,
+        listen_permission: str | None = None,
         instant_preview: bool | None = None,
         voice_messages: bool | None = None,
     ) -> None:
@@ -585,6 +691,9 @@ class ReactCog(commands.Cog, name=COG_NAME):
                 ("strictness", strictness),
                 ("allow_nsfw_channels", allow_nsfw_channels),
                 ("voice_triggers", voice_triggers),
+                ("voice_mode", voice_mode),
+                ("wake_phrase", wake_phrase),
+                ("listen_permission", listen_permission),
                 ("instant_preview", instant_preview),
                 ("voice_messages", voice_messages),
             )
@@ -597,6 +706,7 @@ class ReactCog(commands.Cog, name=COG_NAME):
         await _respond(interaction, "saved.\n" + describe_settings(updated))
 
     @settings_group.command(name="channel", description="Turn reactclip on or off in a channel")
+    @app_commands.checks.has_permissions(manage_guild=True)
     @app_commands.describe(
         channel="The channel", enabled="On: the bot answers there. With no channel on, it answers everywhere"
     )
@@ -613,6 +723,7 @@ class ReactCog(commands.Cog, name=COG_NAME):
         await _respond(interaction, "saved.\n" + describe_settings(updated))
 
     @settings_group.command(name="reset", description="Put every reactclip setting back to its default")
+    @app_commands.checks.has_permissions(manage_guild=True)
     async def settings_reset(self, interaction: discord.Interaction) -> None:
         updated = self._store().reset(_guild_id(interaction))
         await _respond(interaction, "reset.\n" + describe_settings(updated))
@@ -663,6 +774,8 @@ def describe_settings(settings: GuildSettings) -> str:
             f"moderation: {settings.strictness}",
             f"adult content in NSFW channels: {'allowed' if settings.allow_nsfw_channels else 'off'}",
             f"voice triggers: {'on' if settings.voice_triggers else 'off'}",
+            f"in voice: {voice_mode_line(settings)}",
+            f"who may start listening: members with {permission_name(settings.listen_permission)}",
             f"instant sticker while a clip is made: {'on' if settings.instant_preview else 'off'}",
             f"every voice message: {'on (rate-limited)' if settings.voice_messages else 'off'}",
         ]

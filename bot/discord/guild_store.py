@@ -22,7 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+import discord
+
 from reactclip.moderation.context import GuildPolicy, Strictness
+from reactclip.speech.wake import DEFAULT_WAKE_PHRASE, MAX_WAKE_PHRASE_CHARS, VOICE_MODES, VoiceMode, words_of
 
 Vote = Literal[1, -1]
 
@@ -48,6 +51,12 @@ class GuildSettings:
     strictness: Strictness = "standard"
     allow_nsfw_channels: bool = True
     voice_triggers: bool = False
+    """Whether ``/reactclip listen`` may join a voice channel here."""
+    voice_mode: VoiceMode = "wake"
+    """In voice: "wake" reacts to utterances that start with ``wake_phrase``; "every" to each one."""
+    wake_phrase: str = DEFAULT_WAKE_PHRASE
+    listen_permission: str = "move_members"
+    """The permission (discord.py's name for it) a member needs to start or stop listening."""
     instant_preview: bool = True
     """Post a sticker at once while a slow clip is made (when the operator allows it)."""
     voice_messages: bool = False
@@ -98,6 +107,17 @@ def check_setting(name: str, value: Any) -> Any:
                 raise GuildSettingError(f"the mascot must be 1-{MAX_MASCOT_CHARS} characters")
     elif name == "enabled_channels":
         value = tuple(sorted({int(cid) for cid in value}))
+    elif name == "voice_mode":
+        if value not in VOICE_MODES:
+            raise GuildSettingError(f"voice mode must be one of {', '.join(VOICE_MODES)}")
+    elif name == "wake_phrase":
+        value = " ".join(str(value).split())
+        if not words_of(value) or len(value) > MAX_WAKE_PHRASE_CHARS:
+            raise GuildSettingError(
+                f"the wake phrase must be 1-{MAX_WAKE_PHRASE_CHARS} characters with a word in it"
+            )
+    elif name == "listen_permission" and value not in discord.Permissions.VALID_FLAGS:
+        raise GuildSettingError(f"{value!r} is not a Discord permission")
     return value
 
 

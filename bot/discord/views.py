@@ -79,10 +79,10 @@ class ClipView(discord.ui.View):
     components only, and clicks reach ``ClipButton`` through the bot's dynamic items, so no view per
     posted clip stays in memory and the buttons work the same after a restart."""
 
-    def __init__(self, request_id: str, *, deletable: bool = True) -> None:
+    def __init__(self, request_id: str, *, deletable: bool = True, remakeable: bool = True) -> None:
         super().__init__(timeout=None)
         for action in ACTIONS:
-            if action == "delete" and not deletable:
+            if (action == "delete" and not deletable) or (action in ("regen", "style") and not remakeable):
                 continue
             self.add_item(ClipButton(action, request_id))
         self.stop()

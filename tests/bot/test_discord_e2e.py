@@ -42,7 +42,8 @@ class ClipBot(commands.Bot):
     """A bot of an operator's own with the reactclip cog added, its engine rendering with ``backend``.
 
     ``engine_backend`` is the backend the operator configured; "sticker" (what ``backend`` draws
-    here) means no sticker previews. ``discord_fields`` override DiscordSettings fields."""
+    here) means no sticker previews. ``transcriber`` and ``voice_connect`` are for voice channels
+    (see test_voice_e2e.py). ``discord_fields`` override DiscordSettings fields."""
 
     def __init__(
         self,
@@ -52,6 +53,8 @@ class ClipBot(commands.Bot):
         *,
         engine_backend: str = "sticker",
         executor_settings: ExecutorSettings | None = None,
+        transcriber: Any = None,
+        voice_connect: Any = None,
         **discord_fields: Any,
     ) -> None:
         intents = discord.Intents.default()
@@ -67,8 +70,10 @@ class ClipBot(commands.Bot):
             text_models["emotion"],
             frames,
             executor,
+            transcriber=transcriber,
         )
         self.cog_settings = settings
+        self.cog_options = {"voice_connect": voice_connect} if voice_connect is not None else {}
         self.discord_settings = DiscordSettings(**{"cooldown_s": 0, "guild_db": db, **discord_fields})
         self.db = db
 
@@ -79,6 +84,7 @@ class ClipBot(commands.Bot):
             discord_settings=self.discord_settings,
             orchestrator=self.orchestrator,
             store=GuildStore(self.db),
+            **self.cog_options,
         )
         await self.add_cog(cog)
 
@@ -407,8 +413,13 @@ def test_guild_settings_need_manage_server_and_survive_a_restart(
     before, after = ClipBot(text_models, recording_backend, db), ClipBot(text_models, recording_backend, db)
 
     async def before_restart() -> None:
-        with pytest.raises(PermissionError):  # Discord does not offer it without Manage Server
-            await fake_discord.slash("reactclip settings set", {"default_style": "pixel art"}, user="alice")
+        # /reactclip is offered to everyone (for /reactclip listen); its settings still need Manage Server.
+        denied = await fake_discord.slash(
+            "reactclip settings set", {"default_style": "pixel art"}, user="alice"
+        )
+        refusal = payload(await fake_discord.wait_for_callback(denied))
+        assert refusal["data"]["flags"] & 64
+        assert refusal["data"]["content"] == "you need the Manage Server permission for that"
         ref = await fake_discord.slash("reactclip settings set", {"default_style": "pixel art"}, user="owner")
         answer = payload(await fake_discord.wait_for_callback(ref))
         assert answer["data"]["flags"] & 64 and "default style: pixel art" in answer["data"]["content"]

@@ -405,7 +405,8 @@ def test_buttons_carry_the_request_in_a_persistent_custom_id() -> None:
 def test_the_bot_asks_for_the_fewest_intents() -> None:
     chosen = intents()
     assert chosen.guilds and chosen.guild_messages and chosen.dm_messages and chosen.message_content
-    assert not (chosen.members or chosen.presences or chosen.voice_states or chosen.guild_reactions)
+    assert chosen.voice_states  # /reactclip listen finds the member's voice channel
+    assert not (chosen.members or chosen.presences or chosen.guild_reactions)
     bot = build_bot(Settings(), load_models=False)
     assert bot.intents == chosen
 
@@ -418,8 +419,26 @@ def test_commands_declare_their_options_and_permissions() -> None:
     assert react["frames"]["min_value"] == 8 and react["frames"]["max_value"] == 16
     assert "cartoon" in [c["value"] for c in react["style"]["choices"]]
     assert all(o["description"] for o in react.values())
-    settings = payloads["reactclip"]
-    assert settings["default_member_permissions"] == discord.Permissions(manage_guild=True).value
+    # /reactclip is offered to everyone (listen has its own guild-chosen permission); what needs
+    # Manage Server checks it per command.
+    group = payloads["reactclip"]
+    assert group["default_member_permissions"] is None
+    subcommands = {o["name"]: o for o in group["options"]}
+    assert {"listen", "stop", "status", "settings"} <= set(subcommands)
+    checked = {
+        c.qualified_name for c in cog.walk_app_commands() if isinstance(c, app_commands.Command) and c.checks
+    }
+    assert checked == {
+        "reactclip status",
+        "reactclip settings show",
+        "reactclip settings set",
+        "reactclip settings channel",
+        "reactclip settings reset",
+    }
+    settings_set = next(o for o in subcommands["settings"]["options"] if o["name"] == "set")
+    voice_options = {o["name"]: o for o in settings_set["options"]}
+    assert [c["value"] for c in voice_options["voice_mode"]["choices"]] == ["wake", "every"]
+    assert voice_options["wake_phrase"]["max_length"] == 40
     assert cog.ctx_menu.type is discord.AppCommandType.message
 
 

@@ -19,6 +19,7 @@ import pytest
 from discord.ext import commands
 
 from reactclip.bot.discord.voice_receive import DaveVoiceRecvClient, SpeakerPcmSink
+from reactclip.bot.discord.voice_receive import log as receive_log
 from reactclip.speech.pcm import SAMPLE_RATE, duration_s
 from reactclip.speech.segment import SpeakerSegmenters
 
@@ -133,7 +134,7 @@ def test_a_frame_the_group_cannot_open_becomes_silence_and_is_never_logged(
         # alice's client encrypts with keys of another group (a stale epoch): the bot cannot open it.
         _, strangers = dave_group(lounge, 42, [alice])
         server.speakers[alice].dave = strangers[alice]
-        with caplog.at_level(logging.DEBUG):
+        with caplog.at_level(logging.DEBUG), caplog.at_level(logging.DEBUG, logger=receive_log.name):
             await server.speak({alice: tone(300, 1.0)})
             await wait_for_audio(heard, {alice: 0.9})
         received = np.frombuffer(bytes(heard[alice]), dtype="<i2")

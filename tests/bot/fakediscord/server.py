@@ -36,10 +36,12 @@ GATEWAY_PATH = "/gateway"
 UNKNOWN_ROUTE = "/{tail:.*}"  # answers 404 and lands the call in ``unexpected``
 
 # Gateway opcodes.
-DISPATCH, HEARTBEAT, IDENTIFY, PRESENCE_UPDATE, RESUME, REQUEST_GUILD_MEMBERS = 0, 1, 2, 3, 6, 8
+DISPATCH, HEARTBEAT, IDENTIFY, PRESENCE_UPDATE, VOICE_STATE_UPDATE = 0, 1, 2, 3, 4
+RESUME, REQUEST_GUILD_MEMBERS = 6, 8
 HELLO, HEARTBEAT_ACK = 10, 11
 
 # Gateway intents the fake honours.
+GUILD_VOICE_STATES = 1 << 7
 GUILD_MESSAGES = 1 << 9
 DIRECT_MESSAGES = 1 << 12
 MESSAGE_CONTENT = 1 << 15
@@ -483,6 +485,19 @@ class FakeDiscord:
         await self._dispatch_message("MESSAGE_CREATE", message)
         return message
 
+    async def move_voice(self, user: FakeUser | str, channel_id: int | None) -> None:
+        """``user`` joins, moves to or (None) leaves a voice channel of the first guild, or is
+        disconnected by a moderator: VOICE_STATE_UPDATE to sessions with the voice states intent."""
+        fake_user, guild = self._user(user), self.world.guild
+        if channel_id is None:
+            guild.voice_states.pop(fake_user.id, None)
+        else:
+            guild.voice_states[fake_user.id] = channel_id
+        event = {**guild.voice_state_payload(fake_user.id), "member": guild.member_payload(fake_user)}
+        for session in self.sessions:
+            if session.identified and session.intents & GUILD_VOICE_STATES:
+                await session.dispatch("VOICE_STATE_UPDATE", event)
+
     def dm_channel(self, user: FakeUser | str = "alice") -> FakeChannel:
         """The bot's DM channel with ``user`` (for ``slash(..., channel=fake.dm_channel("alice"))``)."""
         return self.world.dm_channel(self._user(user), self.ids)
@@ -830,6 +845,11 @@ class FakeDiscord:
             await session.dispatch("GUILD_MEMBERS_CHUNK", self._members_chunk(data))
         elif op == PRESENCE_UPDATE:
             self.presence_updates.append(data)
+        elif op == VOICE_STATE_UPDATE:
+            # The bot joins, moves or leaves voice; Discord confirms. (Joining gets no
+            # VOICE_SERVER_UPDATE: the fake has no voice server; see voicelink.py.)
+            channel_id = data.get("channel_id")
+            await self.move_voice(self.world.bot, None if channel_id is None else int(channel_id))
 
     def _users_by_id(self) -> dict[int, FakeUser]:
         return {user.id: user for user in [self.world.bot, *self.world.users]}

@@ -1,0 +1,265 @@
+"""Listening in a voice channel: ``/reactclip listen`` joins the member's voice channel, and what
+is said there becomes clips in the text channel the command came from.
+
+    packets -> voice_receive (DAVE, Opus, 16 kHz per speaker) -> segmenter (utterances per speaker)
+    -> Vosk in a thread -> wake phrase or every utterance (the guild's choice) -> ``on_request``,
+    the same path as typed text (limits, moderation first, the clip, mentioning the speaker)
+
+Off unless the guild turns ``voice_triggers`` on; starting and stopping need the permission the
+guild names in ``listen_permission``. Privacy: an utterance's audio lives in memory only until it
+is transcribed and is never stored or logged; only its words go on, for that one request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+import discord
+
+from reactclip.bot.discord.errors import NotAllowed
+from reactclip.bot.discord.guild_store import GuildSettings
+from reactclip.bot.discord.text import quote_user_text
+from reactclip.bot.discord.voice_receive import DaveVoiceRecvClient, SpeakerPcmSink, opus_problem
+from reactclip.bot.orchestrator import hash_user
+from reactclip.speech.segment import SegmentSettings, SpeakerSegmenters, Utterance
+from reactclip.speech.transcript import Transcript
+from reactclip.speech.wake import MAX_WAKE_PHRASE_CHARS, request_text
+
+log = logging.getLogger(__name__)
+
+TICK_S = 0.2
+"""How often quiet speakers are checked for an utterance to close."""
+JOIN_TIMEOUT_S = 20.0
+
+VOICE_OFF = (
+    "listening in voice channels is off in this server; "
+    "someone with Manage Server can turn it on with `/reactclip settings set voice_triggers:True`"
+)
+NOT_IN_VOICE = "join a voice channel first, then run `/reactclip listen`"
+NOT_LISTENING = "I'm not listening in a voice channel in this server"
+
+
+class Transcriber(Protocol):
+    """Speech to text on 16 kHz mono s16le PCM (``reactclip.speech.recognize.VoskTranscriber``)."""
+
+    def transcribe(self, pcm: bytes) -> Transcript: ...
+
+
+VoiceRequest = Callable[[discord.Member, str, discord.abc.Messageable, bool], Awaitable[None]]
+"""Makes a clip of the words a member said, answered in the text channel (the cog's path); the
+flag says whether they asked with the wake phrase."""
+Connect = Callable[[discord.VoiceChannel | discord.StageChannel], Awaitable[DaveVoiceRecvClient]]
+
+
+async def connect_voice(channel: discord.VoiceChannel | discord.StageChannel) -> DaveVoiceRecvClient:
+    """Join ``channel`` with a client that can receive (and decrypt) what is said."""
+    client = await channel.connect(cls=DaveVoiceRecvClient, timeout=JOIN_TIMEOUT_S, self_deaf=False)
+    assert isinstance(client, DaveVoiceRecvClient)
+    return client
+
+
+def permission_name(flag: str) -> str:
+    """ "move_members" -> "Move Members", as Discord's settings spell it."""
+    return flag.replace("_", " ").title()
+
+
+def voice_mode_line(settings: GuildSettings) -> str:
+    """Which utterances become requests, in words."""
+    if settings.voice_mode == "every":
+        return "every utterance"
+    return f'what starts with "{quote_user_text(settings.wake_phrase, MAX_WAKE_PHRASE_CHARS)}"'
+
+
+def listening_line(channel: discord.abc.GuildChannel, settings: GuildSettings) -> str:
+    return (
+        f"🎙️ listening in {channel.mention}: {voice_mode_line(settings)} said there gets a clip here. "
+        "Nothing is recorded: only the words of a request are used, once. `/reactclip stop` ends it."
+    )
+
+
+class ListeningSession:
+    """One guild's listening: its voice client, one segmenter per speaker, and the text channel
+    where answers go. Guild settings are read for each utterance, so a change applies at once."""
+
+    def __init__(
+        self,
+        voice_client: DaveVoiceRecvClient,
+        text_channel: discord.abc.Messageable,
+        settings: Callable[[], GuildSettings],
+        transcriber: Transcriber,
+        on_request: VoiceRequest,
+        *,
+        min_confidence: float,
+        on_end: Callable[[ListeningSession], None],
+        segments: SegmentSettings | None = None,
+    ) -> None:
+        self.voice_client = voice_client
+        self.text_channel = text_channel
+        self._settings = settings
+        self._transcriber = transcriber
+        self._on_request = on_request
+        self._min_confidence = min_confidence
+        self._on_end = on_end
+        self._segmenters = SpeakerSegmenters(segments)
+        self._loop = asyncio.get_running_loop()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._ticker: asyncio.Task[None] | None = None
+        self.heard = 0
+        """Utterances transcribed so far (a count only)."""
+
+    @property
+    def guild(self) -> discord.Guild:
+        return self.voice_client.guild
+
+    def start(self) -> None:
+        self.voice_client.listen(SpeakerPcmSink(self.on_pcm, self._loop))
+        self._ticker = self._loop.create_task(self._close_quiet_speakers())
+
+    def on_pcm(self, user_id: int, pcm: bytes) -> None:
+        """A speaker's next PCM (on the loop, from the receive thread)."""
+        for utterance in self._segmenters.feed(user_id, pcm, self._loop.time()):
+            self._spawn(utterance)
+
+    async def _close_quiet_speakers(self) -> None:
+        while self.voice_client.is_connected():
+            await asyncio.sleep(TICK_S)
+            for utterance in self._segmenters.close_idle(self._loop.time()):
+                self._spawn(utterance)
+        # Disconnected from outside (kicked, the channel deleted): say so, and let listen start again.
+        log.info("voice: disconnected guild=%s", self.guild.id)
+        self._on_end(self)
+        self._segmenters.flush_all()
+        with contextlib.suppress(discord.HTTPException):
+            await self.text_channel.send(
+                f"stopped listening: I was disconnected from {self.voice_client.channel.mention}",
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+
+    def _spawn(self, utterance: Utterance) -> None:
+        task = self._loop.create_task(self._answer(utterance))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _answer(self, utterance: Utterance) -> None:
+        member = self.guild.get_member(int(utterance.speaker))  # type: ignore[call-overload]
+        if member is None or member.bot:
+            return
+        who = f"guild={self.guild.id} user={hash_user(member.id)}"
+        try:
+            transcript = await asyncio.to_thread(self._transcriber.transcribe, utterance.pcm)
+        except Exception:
+            log.warning("voice: recognition failed %s", who, exc_info=True)
+            return
+        del utterance  # the audio goes no further than recognition
+        self.heard += 1
+        if not transcript.words or transcript.confidence < self._min_confidence:
+            log.debug("voice: nothing made out %s", who)
+            return
+        settings = self._settings()
+        text = request_text(transcript.text, settings.voice_mode, settings.wake_phrase)
+        if text is None:
+            return
+        log.info("voice: request %s (%d words)", who, len(text.split()))
+        await self._on_request(member, text, self.text_channel, settings.voice_mode == "wake")
+
+    async def stop(self) -> None:
+        tasks = [task for task in (self._ticker, *self._tasks) if task is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._segmenters.flush_all()  # dropped: a request cut off by stop is not made
+        self.voice_client.stop_listening()
+        await self.voice_client.disconnect(force=True)
+
+
+class VoiceListening:
+    """The listening sessions of every guild, and the two commands that start and stop them."""
+
+    def __init__(
+        self,
+        on_request: VoiceRequest,
+        transcriber: Callable[[], Transcriber],
+        *,
+        min_confidence: Callable[[], float],
+        connect: Connect = connect_voice,
+    ) -> None:
+        self._on_request = on_request
+        self._transcriber = transcriber
+        self._min_confidence = min_confidence
+        self._connect = connect
+        self.sessions: dict[int, ListeningSession] = {}
+
+    async def listen(self, interaction: discord.Interaction, settings: Callable[[], GuildSettings]) -> None:
+        guild_settings = settings()
+        guild = interaction.guild
+        member = interaction.user
+        if guild is None or not isinstance(member, discord.Member):
+            raise NotAllowed("that works in a server, not in DMs")
+        self._check_allowed(interaction, guild_settings)
+        channel = member.voice.channel if member.voice is not None else None
+        if channel is None:
+            raise NotAllowed(NOT_IN_VOICE)
+        current = self.sessions.get(guild.id)
+        if current is not None:
+            where = current.voice_client.channel
+            raise NotAllowed(f"I'm already listening in {where.mention}; `/reactclip stop` first")
+        problem = opus_problem()
+        if problem is not None:
+            raise NotAllowed(f"voice isn't available on this bot yet: {problem}")
+        await interaction.response.defer(thinking=True)
+        transcriber = await asyncio.to_thread(self._transcriber)  # loads the speech model once
+        try:
+            voice_client = await self._connect(channel)
+        except (TimeoutError, discord.ClientException) as exc:
+            log.info("voice: could not join guild=%s: %s", guild.id, type(exc).__name__)
+            raise NotAllowed(f"I couldn't join {channel.mention}; please try again") from exc
+        session = ListeningSession(
+            voice_client,
+            interaction.channel,  # type: ignore[arg-type]
+            settings,
+            transcriber,
+            self._on_request,
+            min_confidence=self._min_confidence(),
+            on_end=self._ended,
+        )
+        session.start()
+        self.sessions[guild.id] = session
+        log.info("voice: listening guild=%s", guild.id)
+        await interaction.edit_original_response(
+            content=listening_line(channel, guild_settings), allowed_mentions=discord.AllowedMentions.none()
+        )
+
+    async def stop(self, interaction: discord.Interaction, settings: GuildSettings) -> None:
+        self._check_allowed(interaction, settings)
+        session = self.sessions.pop(interaction.guild_id or 0, None)
+        if session is None:
+            raise NotAllowed(NOT_LISTENING)
+        channel = session.voice_client.channel
+        await interaction.response.send_message(
+            f"stopped listening in {channel.mention}", allowed_mentions=discord.AllowedMentions.none()
+        )
+        await session.stop()
+        log.info("voice: stopped guild=%s", interaction.guild_id)
+
+    def _ended(self, session: ListeningSession) -> None:
+        if self.sessions.get(session.guild.id) is session:
+            del self.sessions[session.guild.id]
+
+    async def close(self) -> None:
+        sessions, self.sessions = list(self.sessions.values()), {}
+        for session in sessions:
+            await session.stop()
+
+    @staticmethod
+    def _check_allowed(interaction: discord.Interaction, settings: GuildSettings) -> None:
+        if not settings.voice_triggers:
+            raise NotAllowed(VOICE_OFF)
+        if not getattr(interaction.permissions, settings.listen_permission, False):
+            name = permission_name(settings.listen_permission)
+            raise NotAllowed(f"you need the {name} permission to start or stop listening here")

@@ -1,0 +1,250 @@
+"""Voice channels, end to end: ``/reactclip listen`` through the fake Discord's gateway, then speech
+from the voice server's side (real Opus, DAVE, transport encryption over UDP; see voicelink.py)
+through segmentation and the real Vosk model to a clip posted in the text channel, mentioning the
+speaker. Only the voice gateway handshake is skipped: ``connect`` hands the cog a voice client in the
+state that handshake would have left it in."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+
+from reactclip.bot.discord.cog import ReactCog
+from reactclip.bot.discord.listen import NOT_IN_VOICE, NOT_LISTENING, VOICE_OFF
+from reactclip.bot.discord.voice_receive import DaveVoiceRecvClient
+from reactclip.engine.encode import probe_video
+from reactclip.speech.recognize import VoskTranscriber
+
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1] / "speech"))
+from fakediscord import FakeDiscord, plugin
+from spoken import silence, speak
+from test_discord_e2e import ClipBot, payload, run
+from voicelink import VoiceServer
+
+fake_discord = plugin.fake_discord
+pytestmark = pytest.mark.slow
+
+Connect = Callable[[discord.VoiceChannel], Awaitable[DaveVoiceRecvClient]]
+
+
+def connect_to(server: VoiceServer, speakers: list[int], joined: list[int]) -> Connect:
+    """What ``channel.connect`` does once Discord's voice server has answered: a connected voice
+    client, here linked to ``server`` with ``speakers`` in the call."""
+
+    async def connect(channel: discord.VoiceChannel) -> DaveVoiceRecvClient:
+        joined.append(channel.id)
+        state = channel.guild._state
+        voice = DaveVoiceRecvClient(state._get_client(), channel)
+        state._add_voice_client(channel.guild.id, voice)  # as channel.connect registers it
+        server.attach(voice, speakers)
+        return voice
+
+    return connect
+
+
+def listening(bot: ClipBot) -> Any:
+    cog = bot.get_cog("ReactCog")
+    assert isinstance(cog, ReactCog)
+    return cog.voice
+
+
+async def answer(fake: FakeDiscord, command: str, options: dict[str, Any] | None = None, **who: Any) -> str:
+    """The line the bot answers a slash command with (at once, or after deferring)."""
+    ref = await fake.slash(command, options, **who)
+    body = payload(await fake.wait_for_callback(ref))
+    if body["type"] == 5:
+        return str(payload(await fake.wait_for_original_edit(ref, timeout=30))["content"])
+    return str(body["data"]["content"])
+
+
+async def refusal(fake: FakeDiscord, command: str, **who: Any) -> str:
+    """The line of a refused command, which only the person who ran it sees."""
+    ref = await fake.slash(command, **who)
+    body = payload(await fake.wait_for_callback(ref))
+    assert body["type"] == 4 and body["data"]["flags"] & 64, body
+    return str(body["data"]["content"])
+
+
+def test_listen_is_refused_politely_when_off_without_the_permission_or_outside_voice(
+    fake_discord: FakeDiscord,
+    clean_env: Path,
+    text_models: dict[str, Any],
+    recording_backend: Any,
+    vosk_ko_model: Path,
+) -> None:
+    joined: list[int] = []
+    server = VoiceServer()
+    world = fake_discord.world
+    lounge = world.channel("lounge").id
+    world.guild.voice_states[world.user("alice").id] = lounge
+    bot = ClipBot(
+        text_models,
+        recording_backend,
+        clean_env / "guilds.sqlite3",
+        transcriber=VoskTranscriber(vosk_ko_model),
+        voice_connect=connect_to(server, [world.user("alice").id], joined),
+    )
+
+    async def scenario() -> None:
+        assert await refusal(fake_discord, "reactclip listen", user="mod") == VOICE_OFF
+        await answer(fake_discord, "reactclip settings set", {"voice_triggers": True}, user="owner")
+        refused = await refusal(fake_discord, "reactclip listen", user="alice")  # in voice, no Move Members
+        assert refused == "you need the Move Members permission to start or stop listening here"
+        assert await refusal(fake_discord, "reactclip stop", user="alice") == refused
+        assert await refusal(fake_discord, "reactclip listen", user="mod") == NOT_IN_VOICE
+        assert await refusal(fake_discord, "reactclip stop", user="mod") == NOT_LISTENING
+        assert joined == []  # no refusal got as far as joining
+        # The guild names the permission: with Connect, which every member has, alice may start.
+        await answer(fake_discord, "reactclip settings set", {"listen_permission": "connect"}, user="owner")
+        shown = await answer(fake_discord, "reactclip settings show", user="owner")
+        assert "who may start listening: members with Connect" in shown
+        line = await answer(fake_discord, "reactclip listen", user="alice")
+        assert line.startswith(f"🎙️ listening in <#{lounge}>")
+        assert joined == [lounge]
+        assert await refusal(fake_discord, "reactclip listen", user="alice") == (
+            f"I'm already listening in <#{lounge}>; `/reactclip stop` first"
+        )
+        # A moderator disconnects the bot from voice: it says so, and listening can start again.
+        await fake_discord.move_voice("reactclip", None)
+        said = await fake_discord.wait_for_channel_message(world.channel("general").id, timeout=30)
+        assert payload(said)["content"] == f"stopped listening: I was disconnected from <#{lounge}>"
+        assert await refusal(fake_discord, "reactclip stop", user="alice") == NOT_LISTENING
+
+    try:
+        run(fake_discord, bot, scenario)
+    finally:
+        server.close()
+
+
+def test_speech_in_a_voice_channel_becomes_a_clip_in_the_text_channel_mentioning_the_speaker(
+    fake_discord: FakeDiscord,
+    clean_env: Path,
+    text_models: dict[str, Any],
+    recording_backend: Any,
+    vosk_ko_model: Path,
+) -> None:
+    world = fake_discord.world
+    alice, mod = world.user("alice"), world.user("mod")
+    lounge, general = world.channel("lounge"), world.channel("general")
+    world.guild.voice_states.update({alice.id: lounge.id, mod.id: lounge.id})
+    joined: list[int] = []
+    server = VoiceServer()
+    bot = ClipBot(
+        text_models,
+        recording_backend,
+        clean_env / "guilds.sqlite3",
+        transcriber=VoskTranscriber(vosk_ko_model),
+        voice_connect=connect_to(server, [alice.id, mod.id], joined),
+    )
+
+    async def scenario() -> None:
+        await answer(
+            fake_discord,
+            "reactclip settings set",
+            {"voice_triggers": True, "voice_mode": "every"},
+            user="owner",
+        )
+        line = await answer(fake_discord, "reactclip listen", user="mod")
+        assert line.startswith(f"🎙️ listening in <#{lounge.id}>: every utterance said there gets a clip here")
+        assert joined == [lounge.id]
+
+        await server.speak({alice.id: silence(0.4) + speak("오늘 날씨가 좋다", voice="ko") + silence(1.2)})
+        posted = await fake_discord.wait_for_channel_message(general.id, timeout=90)
+        first = payload(posted)
+        assert first["content"].startswith(f"<@{alice.id}> > ")
+        assert [int(u) for u in first["allowed_mentions"]["users"]] == [alice.id]
+        assert first["allowed_mentions"]["parse"] == []
+        final = await fake_discord.wait_for(
+            lambda c: (
+                c.method == "PATCH" and c.params.get("message_id") == posted.response["id"] and bool(c.files)
+            ),
+            timeout=90,
+        )
+        assert final.params["channel_id"] == str(general.id)
+        assert payload(final)["content"].startswith(f"<@{alice.id}> > ")
+        assert probe_video(final.files[0].data, "mp4").frames >= 8
+        assert len(recording_backend.calls) == 1
+        # Voice requests are not kept: no remake buttons, and the stored request holds no words.
+        ids = [b["custom_id"] for row in payload(final)["components"] for b in row["components"]]
+        by_action = {custom_id.split(":")[1]: custom_id.split(":")[2] for custom_id in ids}
+        assert set(by_action) == {"delete", "up", "down"}
+        cog = bot.get_cog("ReactCog")
+        assert isinstance(cog, ReactCog) and cog.store is not None
+        stored = cog.store.load_request(by_action["delete"])
+        assert stored is not None and stored.user_id == alice.id and stored.text == ""
+
+        stopped = await answer(fake_discord, "reactclip stop", user="mod")
+        assert stopped == f"stopped listening in <#{lounge.id}>"
+        assert listening(bot).sessions == {}
+
+    try:
+        run(fake_discord, bot, scenario)
+    finally:
+        server.close()
+
+
+async def heard(bot: ClipBot, count: int) -> None:
+    """Until the guild's listening session has transcribed ``count`` utterances."""
+    [session] = listening(bot).sessions.values()
+    for _ in range(1200):
+        if session.heard >= count and not session._tasks:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"heard {session.heard} utterances, not {count}")
+
+
+def test_in_wake_mode_speech_without_the_phrase_makes_no_clip_until_the_guild_picks_every_utterance(
+    fake_discord: FakeDiscord,
+    clean_env: Path,
+    text_models: dict[str, Any],
+    recording_backend: Any,
+    vosk_ko_model: Path,
+) -> None:
+    world = fake_discord.world
+    alice, lounge, general = world.user("alice"), world.channel("lounge"), world.channel("general")
+    world.guild.voice_states[alice.id] = lounge.id
+    server = VoiceServer()
+    bot = ClipBot(
+        text_models,
+        recording_backend,
+        clean_env / "guilds.sqlite3",
+        transcriber=VoskTranscriber(vosk_ko_model),
+        voice_connect=connect_to(server, [alice.id], []),
+    )
+
+    def posts() -> list[Any]:
+        return [c for c in fake_discord.calls if c.route == "POST /channels/{channel_id}/messages"]
+
+    async def scenario() -> None:
+        options = {"voice_triggers": True, "listen_permission": "connect"}
+        shown = await answer(fake_discord, "reactclip settings set", options, user="owner")
+        assert 'in voice: what starts with "reaction"' in shown
+        line = await answer(fake_discord, "reactclip listen", user="alice")
+        assert 'what starts with "reaction" said there gets a clip here' in line
+
+        # Korean speech, heard by the Korean model: words, but none of them the wake phrase.
+        await server.speak({alice.id: silence(0.4) + speak("서울", voice="ko") + silence(1.2)})
+        await heard(bot, 1)
+        assert posts() == [] and recording_backend.calls == []
+
+        await answer(fake_discord, "reactclip settings set", {"voice_mode": "every"}, user="owner")
+        await server.speak({alice.id: speak("오늘 날씨가 좋다", voice="ko") + silence(1.2)})
+        posted = await fake_discord.wait_for_channel_message(general.id, timeout=90)
+        assert payload(posted)["content"].startswith(f"<@{alice.id}> > ")
+        await fake_discord.wait_for(
+            lambda c: c.params.get("message_id") == posted.response["id"] and bool(c.files), timeout=90
+        )
+        await heard(bot, 2)
+        assert len(posts()) == 1 and len(recording_backend.calls) == 1
+
+    try:
+        run(fake_discord, bot, scenario)
+    finally:
+        server.close()
