@@ -49,6 +49,40 @@ def connect_to(server: VoiceServer, speakers: list[int], joined: list[int]) -> C
     return connect
 
 
+def voice_bot(
+    fake: FakeDiscord,
+    clean_env: Path,
+    text_models: dict[str, Any],
+    backend: Any,
+    vosk_model: Path,
+    in_voice: list[str],
+    joined: list[int],
+) -> tuple[ClipBot, VoiceServer]:
+    """A bot whose cog hears with the real Vosk model and joins voice through ``connect_to``, and
+    the voice server its call is linked to; the members ``in_voice`` are in "lounge"."""
+    world = fake.world
+    speakers = [world.user(name).id for name in in_voice]
+    world.guild.voice_states.update(dict.fromkeys(speakers, world.channel("lounge").id))
+    server = VoiceServer()
+    bot = ClipBot(
+        text_models,
+        backend,
+        clean_env / "guilds.sqlite3",
+        transcriber=VoskTranscriber(vosk_model),
+        voice_connect=connect_to(server, speakers, joined),
+    )
+    return bot, server
+
+
+def play(
+    fake: FakeDiscord, bot: ClipBot, server: VoiceServer, scenario: Callable[[], Awaitable[None]]
+) -> None:
+    try:
+        run(fake, bot, scenario)
+    finally:
+        server.close()
+
+
 def listening(bot: ClipBot) -> Any:
     cog = bot.get_cog("ReactCog")
     assert isinstance(cog, ReactCog)
@@ -80,16 +114,10 @@ def test_listen_is_refused_politely_when_off_without_the_permission_or_outside_v
     vosk_ko_model: Path,
 ) -> None:
     joined: list[int] = []
-    server = VoiceServer()
     world = fake_discord.world
     lounge = world.channel("lounge").id
-    world.guild.voice_states[world.user("alice").id] = lounge
-    bot = ClipBot(
-        text_models,
-        recording_backend,
-        clean_env / "guilds.sqlite3",
-        transcriber=VoskTranscriber(vosk_ko_model),
-        voice_connect=connect_to(server, [world.user("alice").id], joined),
+    bot, server = voice_bot(
+        fake_discord, clean_env, text_models, recording_backend, vosk_ko_model, ["alice"], joined
     )
 
     async def scenario() -> None:
@@ -117,10 +145,7 @@ def test_listen_is_refused_politely_when_off_without_the_permission_or_outside_v
         assert payload(said)["content"] == f"stopped listening: I was disconnected from <#{lounge}>"
         assert await refusal(fake_discord, "reactclip stop", user="alice") == NOT_LISTENING
 
-    try:
-        run(fake_discord, bot, scenario)
-    finally:
-        server.close()
+    play(fake_discord, bot, server, scenario)
 
 
 def test_speech_in_a_voice_channel_becomes_a_clip_in_the_text_channel_mentioning_the_speaker(
@@ -131,17 +156,10 @@ def test_speech_in_a_voice_channel_becomes_a_clip_in_the_text_channel_mentioning
     vosk_ko_model: Path,
 ) -> None:
     world = fake_discord.world
-    alice, mod = world.user("alice"), world.user("mod")
-    lounge, general = world.channel("lounge"), world.channel("general")
-    world.guild.voice_states.update({alice.id: lounge.id, mod.id: lounge.id})
+    alice, lounge, general = world.user("alice"), world.channel("lounge"), world.channel("general")
     joined: list[int] = []
-    server = VoiceServer()
-    bot = ClipBot(
-        text_models,
-        recording_backend,
-        clean_env / "guilds.sqlite3",
-        transcriber=VoskTranscriber(vosk_ko_model),
-        voice_connect=connect_to(server, [alice.id, mod.id], joined),
+    bot, server = voice_bot(
+        fake_discord, clean_env, text_models, recording_backend, vosk_ko_model, ["alice", "mod"], joined
     )
 
     async def scenario() -> None:
@@ -184,10 +202,7 @@ def test_speech_in_a_voice_channel_becomes_a_clip_in_the_text_channel_mentioning
         assert stopped == f"stopped listening in <#{lounge.id}>"
         assert listening(bot).sessions == {}
 
-    try:
-        run(fake_discord, bot, scenario)
-    finally:
-        server.close()
+    play(fake_discord, bot, server, scenario)
 
 
 async def heard(bot: ClipBot, count: int) -> None:
@@ -208,15 +223,9 @@ def test_in_wake_mode_speech_without_the_phrase_makes_no_clip_until_the_guild_pi
     vosk_ko_model: Path,
 ) -> None:
     world = fake_discord.world
-    alice, lounge, general = world.user("alice"), world.channel("lounge"), world.channel("general")
-    world.guild.voice_states[alice.id] = lounge.id
-    server = VoiceServer()
-    bot = ClipBot(
-        text_models,
-        recording_backend,
-        clean_env / "guilds.sqlite3",
-        transcriber=VoskTranscriber(vosk_ko_model),
-        voice_connect=connect_to(server, [alice.id], []),
+    alice, general = world.user("alice"), world.channel("general")
+    bot, server = voice_bot(
+        fake_discord, clean_env, text_models, recording_backend, vosk_ko_model, ["alice"], []
     )
 
     def posts() -> list[Any]:
@@ -244,7 +253,4 @@ def test_in_wake_mode_speech_without_the_phrase_makes_no_clip_until_the_guild_pi
         await heard(bot, 2)
         assert len(posts()) == 1 and len(recording_backend.calls) == 1
 
-    try:
-        run(fake_discord, bot, scenario)
-    finally:
-        server.close()
+    play(fake_discord, bot, server, scenario)
