@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import io
+import logging
 import os
 import shutil
 import socket
@@ -20,6 +21,16 @@ import pytest
 # online is not a test. Set before anything imports huggingface_hub.
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+
+@pytest.fixture(autouse=True)
+def reactclip_log_level() -> Iterator[None]:
+    """Put the "reactclip" logger's level back after each test: the CLI sets it (``--verbose``), and
+    a level left at INFO would hide the debug records a later test looks for."""
+    logger = logging.getLogger("reactclip")
+    level = logger.level
+    yield
+    logger.setLevel(level)
 
 
 @pytest.fixture(scope="session")
