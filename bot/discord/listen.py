@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 TICK_S = 0.2
 """How often quiet speakers are checked for an utterance to close."""
 JOIN_TIMEOUT_S = 20.0
+RECOGNITION_SLOTS = 2
+"""Utterances recognised at once across every guild: Vosk is CPU-bound, and more threads than
+cores would only slow each one (and the event loop's host) down."""
 
 VOICE_OFF = (
     "listening in voice channels is off in this server; "
@@ -95,6 +98,7 @@ class ListeningSession:
         *,
         min_confidence: float,
         on_end: Callable[[ListeningSession], None],
+        recognizing: asyncio.Semaphore,
         segments: SegmentSettings | None = None,
     ) -> None:
         self.voice_client = voice_client
@@ -104,6 +108,7 @@ class ListeningSession:
         self._on_request = on_request
         self._min_confidence = min_confidence
         self._on_end = on_end
+        self._recognizing = recognizing
         self._segmenters = SpeakerSegmenters(segments)
         self._loop = asyncio.get_running_loop()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -150,7 +155,8 @@ class ListeningSession:
             return
         who = f"guild={self.guild.id} user={hash_user(member.id)}"
         try:
-            transcript = await asyncio.to_thread(self._transcriber.transcribe, utterance.pcm)
+            async with self._recognizing:
+                transcript = await asyncio.to_thread(self._transcriber.transcribe, utterance.pcm)
         except Exception:
             log.warning("voice: recognition failed %s", who, exc_info=True)
             return
@@ -193,6 +199,7 @@ class VoiceListening:
         self._transcriber = transcriber
         self._min_confidence = min_confidence
         self._connect = connect
+        self._recognizing = asyncio.Semaphore(RECOGNITION_SLOTS)
         self.sessions: dict[int, ListeningSession] = {}
 
     async def listen(self, interaction: discord.Interaction, settings: Callable[[], GuildSettings]) -> None:
@@ -227,6 +234,7 @@ class VoiceListening:
             self._on_request,
             min_confidence=self._min_confidence(),
             on_end=self._ended,
+            recognizing=self._recognizing,
         )
         session.start()
         self.sessions[guild.id] = session
