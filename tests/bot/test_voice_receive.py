@@ -147,3 +147,31 @@ def test_a_frame_the_group_cannot_open_becomes_silence_and_is_never_logged(
         assert "\\x" not in logged and "bytearray" not in logged  # no packet bytes, no key
 
     receive(fake_discord, server, ["alice"], scenario)
+
+
+@pytest.mark.parametrize("passthrough", [True, False])
+def test_during_a_dave_transition_unencrypted_frames_pass_only_in_passthrough_mode(
+    fake_discord: FakeDiscord, passthrough: bool
+) -> None:
+    server = VoiceServer(dave=True)
+    alice = fake_discord.world.user("alice").id
+
+    async def scenario(voice: DaveVoiceRecvClient, server: VoiceServer, heard: dict[int, bytearray]) -> None:
+        # A member whose client is between protocol versions sends plain Opus inside the DAVE call;
+        # discord.py turns passthrough on for such transitions.
+        server.speakers[alice].dave = None
+        assert server.bot_session is not None
+        server.bot_session.set_passthrough_mode(passthrough, 10)
+        await server.speak({alice: tone(300, 1.0)})
+        await wait_for_audio(heard, {alice: 0.9})
+        received = bytes(heard[alice])
+        stats = server.bot_session.get_decryption_stats(alice)
+        assert stats is not None
+        if passthrough:
+            assert dominant_hz(received) == pytest.approx(300, abs=5)
+            assert stats.passthroughs >= 40
+        else:
+            assert np.abs(np.frombuffer(received, dtype="<i2")).max() < 50
+            assert voice._reader.decryptor.failures >= 40
+
+    receive(fake_discord, server, ["alice"], scenario)
