@@ -614,6 +614,8 @@ class ReactCog(commands.Cog, name=COG_NAME):
     @reactclip.command(name="listen", description="Join your voice channel and make clips of what is said")
     async def listen(self, interaction: discord.Interaction) -> None:
         guild_id = _guild_id(interaction)
+        if not self._guild_settings(guild_id).channel_enabled(*_channel_ids(interaction.channel)):
+            raise NotAllowed(NOT_ENABLED_HERE)  # where the clips would be posted
         await self.voice.listen(interaction, lambda: self._guild_settings(guild_id))
 
     @reactclip.command(name="stop", description="Stop listening in the voice channel")

@@ -212,6 +212,8 @@ class VoiceListening:
         channel = member.voice.channel if member.voice is not None else None
         if channel is None:
             raise NotAllowed(NOT_IN_VOICE)
+        if not channel.permissions_for(guild.me).connect:
+            raise NotAllowed(f"I need the Connect permission in {channel.mention} to listen there")
         current = self.sessions.get(guild.id)
         if current is not None:
             where = current.voice_client.channel

@@ -16,6 +16,7 @@ import discord
 import pytest
 
 from reactclip.bot.discord.cog import ReactCog
+from reactclip.bot.discord.errors import NOT_ENABLED_HERE
 from reactclip.bot.discord.listen import NOT_IN_VOICE, NOT_LISTENING, VOICE_OFF
 from reactclip.bot.discord.voice_receive import DaveVoiceRecvClient
 from reactclip.engine.encode import probe_video
@@ -128,6 +129,12 @@ def test_listen_is_refused_politely_when_off_without_the_permission_or_outside_v
         assert await refusal(fake_discord, "reactclip stop", user="alice") == refused
         assert await refusal(fake_discord, "reactclip listen", user="mod") == NOT_IN_VOICE
         assert await refusal(fake_discord, "reactclip stop", user="mod") == NOT_LISTENING
+        # Clips go where the command was run: reactclip must be on in that channel.
+        cog = bot.get_cog("ReactCog")
+        assert isinstance(cog, ReactCog) and cog.store is not None
+        cog.store.set(world.guild.id, enabled_channels=(world.channel("nsfw").id,))
+        assert await refusal(fake_discord, "reactclip listen", user="mod") == NOT_ENABLED_HERE
+        cog.store.set(world.guild.id, enabled_channels=())
         assert joined == []  # no refusal got as far as joining
         # The guild names the permission: with Connect, which every member has, alice may start.
         await answer(fake_discord, "reactclip settings set", {"listen_permission": "connect"}, user="owner")
