@@ -160,3 +160,28 @@ def test_a_guild_mascot_is_the_subject_when_the_text_names_none(
     named = orch.analyze("make a clip of a dancing cat", NORMAL, SpecRequest(mascot="a grumpy penguin")).spec
     assert with_mascot is not None and "grumpy penguin" in with_mascot.prompt.lower()
     assert named is not None and "dancing cat" in named.prompt and "penguin" not in named.prompt
+
+
+def test_hearing_runs_in_a_thread_while_the_event_loop_goes_on(
+    text_models: dict[str, Any], recording_backend: Any, vosk_ko_model: Any, say: Any
+) -> None:
+    """Decoding and recognition take seconds of CPU: other tasks on the loop keep running meanwhile."""
+    from reactclip.speech.listener import Listener
+    from reactclip.speech.settings import SpeechSettings
+
+    orch = orchestrator(text_models, recording_backend)
+    orch.listener = Listener(SpeechSettings(vosk_model=vosk_ko_model))
+    audio = say("we won the finals, this is the best day ever")
+
+    async def run() -> tuple[str, int]:
+        turns = 0
+        hearing = asyncio.create_task(orch.hear(audio))
+        while not hearing.done():
+            turns += 1
+            await asyncio.sleep(0)
+        return await hearing, turns
+
+    text, turns = asyncio.run(run())
+    assert text.strip()
+    assert turns > 100  # a loop blocked by recognition would have had one or two
+    assert recording_backend.calls == []  # hearing makes no clip by itself
