@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import discord
+import numpy as np
 import pytest
 from discord.ext import commands
 
@@ -29,7 +30,7 @@ from reactclip.engine.encode import probe_video
 from reactclip.engine.executor import ExecutorSettings, InProcessExecutor, Priority
 from reactclip.engine.settings import EngineSettings
 from reactclip.engine.spec import GenerationSpec
-from reactclip.moderation.frames import FrameModerator
+from reactclip.moderation.frames import BLOCKED_REASON, Detection, FrameModerator
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fakediscord import FakeDiscord, plugin
@@ -43,7 +44,8 @@ class ClipBot(commands.Bot):
 
     ``engine_backend`` is the backend the operator configured; "sticker" (what ``backend`` draws
     here) means no sticker previews. ``transcriber`` and ``voice_connect`` are for voice channels
-    (see test_voice_e2e.py). ``discord_fields`` override DiscordSettings fields."""
+    (see test_voice_e2e.py); ``frame_detector`` replaces NudeNet in the frame check.
+    ``discord_fields`` override DiscordSettings fields."""
 
     def __init__(
         self,
@@ -55,12 +57,13 @@ class ClipBot(commands.Bot):
         executor_settings: ExecutorSettings | None = None,
         transcriber: Any = None,
         voice_connect: Any = None,
+        frame_detector: Any = None,
         **discord_fields: Any,
     ) -> None:
         intents = discord.Intents.default()
         intents.message_content = True  # before the client copies them: Client.intents is a copy
         super().__init__(command_prefix="!", intents=intents, guild_ready_timeout=0.05)
-        frames = FrameModerator()
+        frames = FrameModerator(detector=frame_detector)
         executor = InProcessExecutor(lambda name: backend, executor_settings, **frame_hooks(frames))
         settings = Settings(engine=EngineSettings(backend=engine_backend))
         self.orchestrator = Orchestrator(
@@ -274,6 +277,58 @@ def test_a_slow_clip_is_answered_with_a_sticker_at_once_then_replaced_in_place(
         [attachment] = message["attachments"]
         assert fake_discord.attachments[int(attachment["id"])].data == final.files[0].data
         assert len(backend.calls) == 1
+
+    run(fake_discord, bot, scenario)
+
+
+MAGENTA = np.array([255, 0, 255], dtype=np.uint8)
+
+
+class MagentaBackend(SlowBackend):
+    """A slow model whose every frame is magenta: what MagentaIsExplicit flags."""
+
+    def generate(
+        self, specs: Sequence[GenerationSpec], on_progress: ProgressCallback | None = None
+    ) -> list[RenderedFrames]:
+        rendered = super().generate(specs, on_progress)
+        return [
+            dataclasses.replace(r, frames=np.broadcast_to(MAGENTA, r.frames.shape).copy()) for r in rendered
+        ]
+
+
+class MagentaIsExplicit:
+    """A frame detector that sees explicit nudity in magenta frames and nothing anywhere else: the
+    blocking path end to end without an explicit image in the repository."""
+
+    def __init__(self) -> None:
+        self.flagged = 0
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        if np.abs(image.reshape(-1, 3).mean(axis=0) - MAGENTA).max() < 16:
+            self.flagged += 1
+            return [Detection("FEMALE_GENITALIA_EXPOSED", 0.9)]
+        return []
+
+
+def test_a_clip_the_frame_check_blocks_takes_its_sticker_down_and_is_refused_politely(
+    fake_discord: FakeDiscord, clean_env: Path, text_models: dict[str, Any]
+) -> None:
+    backend, detector = MagentaBackend(delay_s=2.0), MagentaIsExplicit()
+    bot = ClipBot(
+        text_models, backend, clean_env / "guilds.sqlite3", engine_backend="auto", frame_detector=detector
+    )
+
+    async def scenario() -> None:
+        ref = await fake_discord.slash("react", {"text": "we won the finals!!"}, user="alice")
+        sticker = await fake_discord.wait_for(clip_edit(ref.token), timeout=30)  # the preview passed
+        deleted = await fake_discord.wait_for(lambda c: c.method == "DELETE", timeout=60)
+        assert deleted.params.get("message_id") == "@original" or str(sticker.response["id"]) in deleted.path
+        line = payload(await fake_discord.wait_for_followup(ref, timeout=30))
+        assert line["flags"] & 64  # only the requester sees it
+        assert line["content"] == BLOCKED_REASON
+        assert detector.flagged and len(backend.calls) == 1
+        assert int(sticker.response["id"]) not in fake_discord.messages  # nothing of it stays up
+        assert [c for c in fake_discord.calls if clip_edit(ref.token)(c)] == [sticker]  # never sent
 
     run(fake_discord, bot, scenario)
 
