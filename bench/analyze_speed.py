@@ -103,17 +103,24 @@ def build(texts: Sequence[str]) -> tuple[Any, Any, list[Row], float, list[str]]:
     load_s = time.perf_counter() - started
     context = RequestContext()
     embedder, moderator, emotion = orchestrator.embedder, orchestrator.moderator, orchestrator.emotion
-    embeddings = dict(zip(texts, embedder.encode([normalize(t) or " " for t in texts]), strict=True))
+    layer = moderator.state_layer or 0
+    encoded = {t: embedder.encode_states([normalize(t) or " "], layer) for t in texts}
     notes: list[str] = []
 
     rows = [
         Row("analyze (one message, everything)", lambda t: orchestrator.analyze(t, context)),
-        Row("embedding alone (normalize + MiniLM)", lambda t: embedder.encode([normalize(t) or " "])),
         Row(
-            "text moderation given the embedding",
-            lambda t: moderator.check(t, context, embedding=embeddings[t]),
+            "encoding alone (normalize + MiniLM, vector and token states)",
+            lambda t: embedder.encode_states([normalize(t) or " "], layer),
         ),
-        Row("emotion reading given the embedding", lambda t: emotion.read(t, embedding=embeddings[t])),
+        Row(
+            "text moderation given the encoding (lexicon, tuned head, n-grams)",
+            lambda t: moderator.check(t, context, encoded=encoded[t]),
+        ),
+        Row(
+            "emotion reading given the vector",
+            lambda t: emotion.read(t, embedding=encoded[t].vectors[0]),
+        ),
     ]
     lexicon = lexicon_path(moderator)
     if lexicon is not None:

@@ -34,7 +34,7 @@ from reactclip.engine.prompting import EmotionReader, EmotionReading, spec_from_
 from reactclip.engine.service import build_executor
 from reactclip.engine.spec import GenerationSpec, SpecError, seed_for
 from reactclip.moderation import RequestContext, TextVerdict
-from reactclip.moderation.embedder import Embedder, SentenceEmbedder
+from reactclip.moderation.embedder import Embedder, Encoded, SentenceEmbedder
 from reactclip.moderation.frames import FrameModerator
 from reactclip.moderation.normalize import normalize
 from reactclip.moderation.text import TextModerator
@@ -149,6 +149,13 @@ class Orchestrator:
 
     # Analysis -----------------------------------------------------------------------------------
 
+    @property
+    def _state_layer(self) -> int:
+        """The layer the moderation head starts from; any layer will do for a moderator without
+        one (its check then uses only the lexicon)."""
+        layer = self.moderator.state_layer
+        return 0 if layer is None else layer
+
     def analyze(self, text: str, context: RequestContext, request: SpecRequest | None = None) -> Analysis:
         return self.analyze_many([text], context, request)[0]
 
@@ -160,16 +167,16 @@ class Orchestrator:
         analyses: list[Analysis] = []
         for start in range(0, len(texts), ANALYSIS_BATCH):
             chunk = list(texts[start : start + ANALYSIS_BATCH])
-            embeddings = self.embedder.encode([normalize(t) or " " for t in chunk])
-            for text, embedding in zip(chunk, embeddings, strict=True):
-                analyses.append(self._analyze_one(text, embedding, context, request))
+            encoded = self.embedder.encode_states([normalize(t) or " " for t in chunk], self._state_layer)
+            for row, text in enumerate(chunk):
+                analyses.append(self._analyze_one(text, encoded.take([row]), context, request))
         return analyses
 
     def _analyze_one(
-        self, text: str, embedding: Any, context: RequestContext, request: SpecRequest
+        self, text: str, encoded: Encoded, context: RequestContext, request: SpecRequest
     ) -> Analysis:
-        verdict = self.moderator.check(text, context, embedding=embedding)
-        reading = self.emotion.read(text, embedding=embedding)
+        verdict = self.moderator.check(text, context, encoded=encoded)
+        reading = self.emotion.read(text, embedding=encoded.vectors[0])
         spec = self._spec(text, reading, request) if verdict.allowed else None
         return Analysis(text=text, verdict=verdict, reading=reading, spec=spec)
 
@@ -272,8 +279,8 @@ class Orchestrator:
         The rule, kept simple: the work queued ahead of it plus its own render time. Its render
         time is the moving average of what generated clips took here (start to clip); before any
         clip, a configured sticker is assumed fast and anything else (a model, or "auto") unknown.
-        The work ahead is the in-process executor's load times its interactive deadline (the
-        running batch's remainder plus queued interactive work, from its calibrated cost model);
+        The work ahead is the in-process executor's own estimate (queued interactive work plus
+        what it waits of the running call, from its calibrated cost model);
         for another executor, the interactive jobs it reports queued times the render time.
         """
         render_s = self._render_s
@@ -283,7 +290,7 @@ class Orchestrator:
             render_s = STICKER_RENDER_S
         executor = self.executor()
         if isinstance(executor, InProcessExecutor):
-            ahead_s = executor.load() * executor.settings.interactive_deadline_s
+            ahead_s = executor.wait_ahead()
         else:
             ahead_s = executor.stats().queued.get(Priority.INTERACTIVE.value, 0) * render_s
         return ahead_s + render_s

@@ -6,15 +6,47 @@ message is embedded once (MiniLM costs ~5-15 ms per message on one core; the who
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Sentence vectors plus the token states after one of the encoder's layers, from one forward
+    pass: emotion reading uses the vectors, the moderation head goes on from the states."""
+
+    vectors: np.ndarray
+    """(sentences, dim), L2-normalised: what ``encode`` returns."""
+    states: torch.Tensor
+    """(sentences, tokens, hidden) after ``layer`` encoder layers."""
+    mask: torch.Tensor
+    """(sentences, tokens): 1 for tokens, 0 for padding."""
+    layer: int
+
+    def take(self, rows: list[int]) -> Encoded:
+        """Some of the sentences, padding beyond the longest of them dropped."""
+        mask = self.mask[rows]
+        length = max(int(mask.sum(dim=1).max()), 1) if rows else 1
+        return Encoded(self.vectors[rows], self.states[rows, :length], mask[:, :length], self.layer)
 
 
 class Embedder(Protocol):
     def encode(self, sentences: list[str]) -> np.ndarray:
         """One L2-normalised row per sentence."""
+        ...
+
+    def encode_states(self, sentences: list[str], layer: int) -> Encoded:
+        """The vectors of ``encode`` and the token states after ``layer`` layers, in one pass."""
+        ...
+
+    def encoder_layers(self) -> torch.nn.ModuleList:
+        """The encoder's layers, whose architecture a moderation head copies."""
         ...
 
 
@@ -46,3 +78,25 @@ class SentenceEmbedder:
             show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+    def encode_states(self, sentences: list[str], layer: int) -> Encoded:
+        import torch
+
+        self._auto_model().config.output_hidden_states = True
+        features = self.model.preprocess(sentences)
+        with torch.inference_mode():
+            output = self.model(dict(features))
+        return Encoded(
+            output["sentence_embedding"].numpy().astype(np.float32),
+            output["all_layer_embeddings"][layer],
+            features["attention_mask"],
+            layer,
+        )
+
+    def encoder_layers(self) -> torch.nn.ModuleList:
+        layers: torch.nn.ModuleList = self._auto_model().encoder.layer
+        return layers
+
+    def _auto_model(self) -> Any:
+        """The transformers model inside the sentence-transformers one (a BertModel for MiniLM)."""
+        return self.model[0].auto_model

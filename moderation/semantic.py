@@ -1,11 +1,12 @@
-"""The semantic layer: logistic regressions over MiniLM embeddings and n-grams of normalised text.
+"""The semantic layer: a tuned head on MiniLM's token states, blended with n-grams of normalised text.
 
 It reads meaning the lexicon's fixed phrases miss ("nobody at school would notice if i vanished").
-Two models trained on the same data are blended: a multinomial logistic regression over the MiniLM
-embedding (meaning) and one over character and word n-grams (spelling and slang, ngram.py).
-The weights, the blend weight and the per-category thresholds all come from
-``python -m reactclip.moderation.train`` (data/semantic_model.npz, data/ngram_model.npz), which
-chooses the thresholds on out-of-fold predictions; at run time this is numpy, no scikit-learn.
+Two models trained on the same data are blended: MiniLM's top layers fine-tuned for the categories
+(meaning, tuned.py) and a logistic regression over character and word n-grams (spelling and slang,
+ngram.py). The weights, the blend weight and the per-category thresholds all come from
+``python -m reactclip.moderation.train`` (data/moderation_head.safetensors, data/semantic_model.npz,
+data/ngram_model.npz), which chooses the blend and thresholds on out-of-fold predictions; at run
+time there is no scikit-learn.
 """
 
 from __future__ import annotations
@@ -14,13 +15,19 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from reactclip.moderation.categories import UNSAFE, Category
 from reactclip.moderation.context import Strictness
+from reactclip.moderation.embedder import Encoded
 from reactclip.moderation.ngram import NgramClassifier
 from reactclip.moderation.ngram import default_model_path as default_ngram_path
+from reactclip.moderation.tuned import ModerationHead
+
+if TYPE_CHECKING:
+    import torch
 
 MODEL_FILE = "semantic_model.npz"
 
@@ -68,29 +75,23 @@ class SemanticFinding:
 
 
 class SemanticClassifier:
-    """Softmax over ``embedding @ coef.T + intercept``, blended with an n-gram model where one is
-    given: ``(1 - ngram_weight) * p_embedding + ngram_weight * p_ngram``; classes are Category values."""
+    """The tuned moderation head (tuned.py) blended with an n-gram model where one is given:
+    ``(1 - ngram_weight) * p_head + ngram_weight * p_ngram``; classes are Category values."""
 
     def __init__(
         self,
-        coef: np.ndarray,
-        intercept: np.ndarray,
-        classes: list[Category],
+        head: ModerationHead,
         thresholds: SemanticThresholds | None = None,
         *,
         ngram: NgramClassifier | None = None,
         ngram_weight: float = 0.5,
     ) -> None:
-        if coef.shape[0] != len(classes) or intercept.shape != (len(classes),):
-            raise ValueError(
-                f"coef {coef.shape} and intercept {intercept.shape} do not fit {len(classes)} classes"
-            )
+        classes = head.classes
         if ngram is not None and set(ngram.classes) != set(classes):
-            raise ValueError(f"n-gram classes {ngram.classes} differ from embedding classes {classes}")
+            raise ValueError(f"n-gram classes {ngram.classes} differ from the head's {classes}")
         if not 0.0 <= ngram_weight <= 1.0:
             raise ValueError(f"ngram_weight must be within [0, 1], got {ngram_weight}")
-        self.coef = coef.astype(np.float32)
-        self.intercept = intercept.astype(np.float32)
+        self.head = head
         self.classes = classes
         self.thresholds = thresholds or SemanticThresholds()
         self.ngram = ngram
@@ -98,16 +99,28 @@ class SemanticClassifier:
         # Column order of the n-gram model's output mapped onto ours.
         self._ngram_columns = [ngram.classes.index(c) for c in classes] if ngram is not None else []
 
+    @property
+    def start_layer(self) -> int:
+        """The encoder layer whose token states the head takes (``Embedder.encode_states``)."""
+        return self.head.start_layer
+
     @classmethod
     def load(
         cls,
+        encoder_layers: torch.nn.ModuleList,
         path: Path | None = None,
         thresholds: SemanticThresholds | None = None,
+        *,
+        head_path: Path | None = None,
         ngram_path: Path | None = None,
     ) -> SemanticClassifier:
-        """The shipped (or given) model; its stored thresholds unless ``thresholds`` is given."""
+        """The shipped (or given) layer on top of ``encoder_layers`` (the embedder's); its stored
+        thresholds unless ``thresholds`` is given."""
+        head = ModerationHead.load(encoder_layers, head_path)
         with np.load(path or default_model_path(), allow_pickle=False) as data:
             classes = [Category(str(c)) for c in data["classes"]]
+            if classes != head.classes:
+                raise ValueError(f"{path} is for classes {classes}, the head has {head.classes}")
             if thresholds is None and "thresholds" in data:
                 stored = {c: float(t) for c, t in zip(classes, data["thresholds"], strict=True)}
                 thresholds = SemanticThresholds(
@@ -115,28 +128,20 @@ class SemanticClassifier:
                     any_unsafe=float(data["any_unsafe"]),
                 )
             ngram_weight = float(data["ngram_weight"]) if "ngram_weight" in data else 0.0
-            ngram = NgramClassifier.load(ngram_path or default_ngram_path()) if ngram_weight > 0 else None
-            return cls(
-                data["coef"], data["intercept"], classes, thresholds, ngram=ngram, ngram_weight=ngram_weight
-            )
+        ngram = NgramClassifier.load(ngram_path or default_ngram_path()) if ngram_weight > 0 else None
+        return cls(head, thresholds, ngram=ngram, ngram_weight=ngram_weight)
 
-    def embedding_probabilities(self, embeddings: np.ndarray) -> np.ndarray:
-        logits = np.atleast_2d(embeddings).astype(np.float32) @ self.coef.T + self.intercept
-        logits -= logits.max(axis=1, keepdims=True)
-        exp = np.exp(logits)
-        return exp / exp.sum(axis=1, keepdims=True)
-
-    def probabilities(self, embeddings: np.ndarray, normalized_texts: list[str] | None = None) -> np.ndarray:
-        """One row of class probabilities per embedding row (columns follow ``self.classes``).
+    def probabilities(self, encoded: Encoded, normalized_texts: list[str] | None = None) -> np.ndarray:
+        """One row of class probabilities per sentence of ``encoded`` (columns follow ``classes``).
 
         ``normalized_texts`` (``normalize(text)`` per row) lets the n-gram model take its share;
-        without them the embedding model speaks alone.
+        without them the head speaks alone.
         """
-        probabilities = self.embedding_probabilities(embeddings)
+        probabilities = self.head.probabilities(encoded)
         if self.ngram is None or normalized_texts is None or self.ngram_weight == 0.0:
             return probabilities
         if len(normalized_texts) != probabilities.shape[0]:
-            raise ValueError(f"{len(normalized_texts)} texts for {probabilities.shape[0]} embeddings")
+            raise ValueError(f"{len(normalized_texts)} texts for {probabilities.shape[0]} encoded rows")
         ngram = self.ngram.probabilities(normalized_texts)[:, self._ngram_columns]
         return (1.0 - self.ngram_weight) * probabilities + self.ngram_weight * ngram
 

@@ -2,7 +2,7 @@
 
 1. normalise (normalize.py) so evasions read as the words they hide;
 2. lexicon: a hit decides (confidence 0.95) unless an allow-list phrase covers it;
-3. semantic: MiniLM embedding and character/word n-grams -> two logistic regressions blended,
+3. semantic: a tuned head on MiniLM's token states and character/word n-grams, blended,
    per-category thresholds (lower when strict); every category the context blocks is judged on its
    own probability, so a mostly-sexual message in an NSFW channel that is also harassment is caught;
 4. classifier: an operator's transformers model, only where one is configured;
@@ -19,12 +19,10 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from reactclip.moderation.categories import UNSAFE, Category
 from reactclip.moderation.classifier import DEFAULT_THRESHOLD, TransformersClassifier
 from reactclip.moderation.context import RequestContext
-from reactclip.moderation.embedder import Embedder
+from reactclip.moderation.embedder import Embedder, Encoded
 from reactclip.moderation.lexicon import Lexicon
 from reactclip.moderation.normalize import normalize
 from reactclip.moderation.policy import is_blocked, verdict_for
@@ -59,36 +57,44 @@ class TextModerator:
         self.embedder = embedder
         self.lexicon = lexicon or Lexicon()
         if semantic is None and embedder is not None:
-            semantic = SemanticClassifier.load(thresholds=semantic_thresholds)
+            semantic = SemanticClassifier.load(embedder.encoder_layers(), thresholds=semantic_thresholds)
         self.semantic = semantic
         self.classifier = (
             TransformersClassifier(classifier_dir, threshold=classifier_threshold) if classifier_dir else None
         )
 
-    def check(self, text: str, context: RequestContext, embedding: np.ndarray | None = None) -> TextVerdict:
-        """``embedding``: a precomputed embedding of ``normalize(text)``, shared with emotion reading."""
-        embeddings = None if embedding is None else np.atleast_2d(embedding)
-        return self._check_batch([text], context, embeddings)[0]
+    @property
+    def state_layer(self) -> int | None:
+        """The encoder layer whose token states ``check`` takes in ``encoded``; None with no
+        semantic layer."""
+        return self.semantic.start_layer if self.semantic is not None else None
+
+    def check(self, text: str, context: RequestContext, encoded: Encoded | None = None) -> TextVerdict:
+        """``encoded``: ``normalize(text)`` already encoded (``Embedder.encode_states`` at
+        ``state_layer``), shared with emotion reading."""
+        return self._check_batch([text], context, encoded)[0]
 
     def check_many(self, texts: list[str], context: RequestContext) -> list[TextVerdict]:
-        """Like ``check`` for each text, embedding them in one batch."""
+        """Like ``check`` for each text, encoding them in one batch."""
         return self._check_batch(texts, context, None)
 
     def _check_batch(
-        self, texts: list[str], context: RequestContext, embeddings: np.ndarray | None
+        self, texts: list[str], context: RequestContext, encoded: Encoded | None
     ) -> list[TextVerdict]:
         normalized = [normalize(t) for t in texts]
         findings: list[list[_Finding]] = [self._lexicon_findings(n) for n in normalized]
         decided = [self._first_block(f, context) is not None for f in findings]
 
         open_rows = [i for i, done in enumerate(decided) if not done]
-        if open_rows and self.semantic is not None and (embeddings is not None or self.embedder is not None):
-            if embeddings is None:
+        if open_rows and self.semantic is not None and (encoded is not None or self.embedder is not None):
+            if encoded is None:
                 assert self.embedder is not None
-                vectors = self.embedder.encode([normalized[i] for i in open_rows])
+                rows = self.embedder.encode_states(
+                    [normalized[i] or " " for i in open_rows], self.semantic.start_layer
+                )
             else:
-                vectors = embeddings[open_rows]
-            probabilities = self.semantic.probabilities(vectors, [normalized[i] for i in open_rows])
+                rows = encoded.take(open_rows)
+            probabilities = self.semantic.probabilities(rows, [normalized[i] for i in open_rows])
             blocked_here = [c for c in UNSAFE if is_blocked(c, context)]
             for i, row in zip(open_rows, probabilities, strict=True):
                 for f in self.semantic.findings(row, context.guild.strictness, blocked_here):

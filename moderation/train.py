@@ -1,8 +1,10 @@
 """Retrain the semantic layer: ``python -m reactclip.moderation.train``.
 
 Reads data/train.jsonl ({"text", "category"} per line) and normalises each text exactly as run time
-does. Fits two multinomial logistic regressions on it: one over MiniLM embeddings, one over TF-IDF
-character and word n-grams (ngram.py). Then, on 5-fold out-of-fold probabilities:
+does. Fits two models on it: the moderation head (tuned.py: MiniLM's top layers fine-tuned, with a
+linear layer, from the token states after HEAD_START_LAYER layers) and a multinomial logistic
+regression over TF-IDF character and word n-grams (ngram.py). Then, on 5-fold out-of-fold
+probabilities:
 
 1. picks the blend weight of the two models (the one that catches most unsafe examples at the
    false-flag budget below);
@@ -12,17 +14,21 @@ character and word n-grams (ngram.py). Then, on 5-fold out-of-fold probabilities
    never goes above MINORS_MAX_THRESHOLD.
 
 The lexicon runs first at run time, so the report shows the layer alone and lexicon + layer.
-Writes data/semantic_model.npz (embedding weights, blend weight, thresholds) and
-data/ngram_model.npz (n-gram vocabulary, idf, weights), each with the sha256 of the training file
-so a test can tell stale weights. scikit-learn is needed here only (the dev extra), never at run time.
+Writes data/moderation_head.safetensors (the head, float16), data/semantic_model.npz (classes,
+blend weight, thresholds) and data/ngram_model.npz (n-gram vocabulary, idf, weights), each with the
+sha256 of the training files so a test can tell stale weights. scikit-learn is needed here only (the
+dev extra), never at run time. 15 to 30 minutes on two CPU cores.
 
-Last run (2138 examples + 1566 everyday messages; out of fold, lexicon + layer; the layer flags at
-most 5% of the hard negatives and 1% of everyday messages): blend weight 0.5, thresholds harassment
-0.375, hate 0.45, self_harm 0.425, sexual 0.50, sexual_minors 0.15, violence_gore 0.425, any-unsafe
-sum 0.80. Caught: harassment 88.3%, hate 89.5%, self_harm 80.1%, sexual 80.8%, sexual_minors 99.1%,
-violence_gore 84.6%; flagged: hard negatives 5.5%, everyday 1.0%. A 2% everyday budget catches a
-few points more and blocks about four times as many ordinary requests; refusing people who did
-nothing wrong is the worse failure for this product, so the budget stays at 1%.
+Last run (3205 examples + 1566 everyday messages; out of fold, lexicon + layer; the layer flags at
+most 5% of the hard negatives and 1% of everyday messages): n-gram weight 0.4, thresholds
+harassment 0.725, hate 0.60, self_harm 0.725, sexual 0.475, sexual_minors 0.15, violence_gore 0.60,
+any-unsafe sum 0.85. Caught: harassment 84.4%, hate 90.9%, self_harm 73.6%, sexual 93.5%,
+sexual_minors 98.1%, violence_gore 84.7%; flagged: hard negatives 4.7%, everyday 0.9%. The last
+1067 lines of train.jsonl are implicit unsafe messages (no stock phrase) and the safe messages
+that sit next to them, so these out-of-fold rates are on a harder set than the earlier 2138 lines.
+A 2% everyday budget catches a few points more and blocks about four times as many ordinary
+requests; refusing people who did nothing wrong is the worse failure for this product, so the
+budget stays at 1%.
 """
 
 from __future__ import annotations
@@ -33,20 +39,34 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from reactclip.moderation.categories import Category
-from reactclip.moderation.embedder import SentenceEmbedder
+from reactclip.moderation.embedder import Encoded, SentenceEmbedder
 from reactclip.moderation.lexicon import Lexicon
 from reactclip.moderation.ngram import MODEL_FILE as NGRAM_MODEL_FILE
 from reactclip.moderation.ngram import ngram_features
 from reactclip.moderation.normalize import normalize
 from reactclip.moderation.semantic import MODEL_FILE
+from reactclip.moderation.tuned import HEAD_FILE, ModerationHead
+
+if TYPE_CHECKING:
+    import torch
 
 DATA_DIR = Path(str(resources.files("reactclip.moderation") / "data"))
-EMBEDDING_C = 4.0
+HEAD_START_LAYER = 4
+"""MiniLM has 6 layers; the head tunes copies of the last two, a third more of MiniLM's cost at run
+time. On the earlier 2138-line set, out of fold at the same false-flag budgets, the two tuned layers
+and the n-gram model caught 90.8% of unsafe examples on average (with the lexicon) where the
+logistic regression on the frozen sentence vector and the n-gram model caught 87.1%."""
+HEAD_EPOCHS = 4
+HEAD_LEARNING_RATE = 1e-4
+"""For the tuned layers; the new linear layer learns at OUT_LEARNING_RATE."""
+OUT_LEARNING_RATE = 1e-2
+HEAD_BATCH = 32
+ENCODE_BATCH = 128
 NGRAM_C = 10.0
 NGRAM_MIN_DF = 2
 BLEND_WEIGHTS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 1.0)
@@ -103,13 +123,72 @@ def load_examples(path: Path) -> tuple[list[str], list[Category]]:
     return texts, labels
 
 
-def fit(embeddings: np.ndarray, labels: list[Category]) -> tuple[np.ndarray, np.ndarray, list[Category]]:
-    from sklearn.linear_model import LogisticRegression
+def encode_all(embedder: SentenceEmbedder, normalized: list[str], layer: int) -> Encoded:
+    """Every text's vector and token states, padded to the longest text of all."""
+    import torch
 
-    model = LogisticRegression(C=EMBEDDING_C, max_iter=5000)
-    model.fit(embeddings, [c.value for c in labels])
-    classes = [Category(c) for c in model.classes_]
-    return model.coef_.astype(np.float32), model.intercept_.astype(np.float32), classes
+    parts = [
+        embedder.encode_states([t or " " for t in normalized[i : i + ENCODE_BATCH]], layer)
+        for i in range(0, len(normalized), ENCODE_BATCH)
+    ]
+    length = max(p.states.shape[1] for p in parts)
+
+    def pad(t: torch.Tensor) -> torch.Tensor:
+        """(sentences, tokens[, hidden]) padded with zeros to ``length`` tokens."""
+        missing = length - t.shape[1]
+        return torch.nn.functional.pad(t, [0, 0, 0, missing] if t.dim() == 3 else [0, missing])
+
+    return Encoded(
+        np.concatenate([p.vectors for p in parts]),
+        torch.cat([pad(p.states) for p in parts]),
+        torch.cat([pad(p.mask) for p in parts]),
+        layer,
+    )
+
+
+def fit_head(
+    encoded: Encoded, labels: list[Category], classes: list[Category], layers: torch.nn.ModuleList
+) -> ModerationHead:
+    """Fine-tune copies of ``layers`` from ``encoded.layer`` on, and a linear layer, for ``classes``."""
+    import torch
+
+    torch.manual_seed(0)
+    head = ModerationHead(layers, encoded.layer, classes)
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": head.layers.parameters(), "lr": HEAD_LEARNING_RATE},
+            {"params": head.out.parameters(), "lr": OUT_LEARNING_RATE},
+        ],
+        weight_decay=0.01,
+    )
+    targets = torch.tensor([classes.index(c) for c in labels])
+    batches = (len(labels) + HEAD_BATCH - 1) // HEAD_BATCH
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer,
+        max_lr=[HEAD_LEARNING_RATE, OUT_LEARNING_RATE],
+        total_steps=HEAD_EPOCHS * batches,
+        pct_start=0.1,
+    )
+    order = torch.Generator().manual_seed(0)
+    head.train()
+    for _ in range(HEAD_EPOCHS):
+        for rows in torch.randperm(len(labels), generator=order).split(HEAD_BATCH):
+            batch = encoded.take(rows.tolist())
+            loss = torch.nn.functional.cross_entropy(head(batch.states, batch.mask), targets[rows])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+    return head.eval()
+
+
+def head_probabilities(head: ModerationHead, encoded: Encoded) -> np.ndarray:
+    return np.concatenate(
+        [
+            head.probabilities(encoded.take(list(range(i, min(i + ENCODE_BATCH, len(encoded.vectors))))))
+            for i in range(0, len(encoded.vectors), ENCODE_BATCH)
+        ]
+    )
 
 
 @dataclass
@@ -149,27 +228,30 @@ def fit_ngrams(normalized: list[str], labels: list[Category]) -> NgramFit:
 
 
 def out_of_fold(
-    embeddings: np.ndarray, normalized: list[str], labels: list[Category], folds: int = 5
+    encoded: Encoded,
+    normalized: list[str],
+    labels: list[Category],
+    layers: torch.nn.ModuleList,
+    folds: int = 5,
 ) -> tuple[np.ndarray, np.ndarray, list[Category]]:
-    """Out-of-fold class probabilities of the embedding and the n-gram model (same columns)."""
+    """Out-of-fold class probabilities of the tuned head and the n-gram model (same columns)."""
     from sklearn.model_selection import StratifiedKFold
 
     y = np.array([c.value for c in labels])
     classes = sorted(set(labels), key=lambda c: c.value)
-    p_embedding = np.zeros((len(labels), len(classes)), dtype=np.float32)
-    p_ngram = np.zeros_like(p_embedding)
+    p_head = np.zeros((len(labels), len(classes)), dtype=np.float32)
+    p_ngram = np.zeros_like(p_head)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
-    for train_idx, test_idx in splitter.split(embeddings, y):
+    for fold, (train_idx, test_idx) in enumerate(splitter.split(np.zeros(len(y)), y), start=1):
         train_labels = [labels[i] for i in train_idx]
-        coef, intercept, fold_classes = fit(embeddings[train_idx], train_labels)
-        assert fold_classes == classes
-        logits = embeddings[test_idx] @ coef.T + intercept
-        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
-        p_embedding[test_idx] = exp / exp.sum(axis=1, keepdims=True)
+        head = fit_head(encoded.take(train_idx.tolist()), train_labels, classes, layers)
+        p_head[test_idx] = head_probabilities(head, encoded.take(test_idx.tolist()))
         ngrams = fit_ngrams([normalized[i] for i in train_idx], train_labels)
+        assert ngrams.classes == classes
         features = ngrams.vectorizer.transform([normalized[i] for i in test_idx])
         p_ngram[test_idx] = ngrams.model.predict_proba(features)
-    return p_embedding, p_ngram, classes
+        print(f"  fold {fold} of {folds} done", flush=True)
+    return p_head, p_ngram, classes
 
 
 def flagged_by(
@@ -286,6 +368,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--everyday", type=Path, default=EVERYDAY_DATA)
     parser.add_argument("--out", type=Path, default=DATA_DIR / MODEL_FILE)
     parser.add_argument("--ngram-out", type=Path, default=DATA_DIR / NGRAM_MODEL_FILE)
+    parser.add_argument("--head-out", type=Path, default=DATA_DIR / HEAD_FILE)
     args = parser.parse_args(argv)
 
     import torch
@@ -297,17 +380,19 @@ def main(argv: list[str] | None = None) -> None:
     everyday = np.array([False] * len(texts) + [True] * len(extra))
     texts, labels = texts + extra, labels + [Category.NONE] * len(extra)
     normalized = [normalize(t) for t in texts]
-    embeddings = SentenceEmbedder().encode(normalized)
+    embedder = SentenceEmbedder()
+    layers = embedder.encoder_layers()
+    encoded = encode_all(embedder, normalized, HEAD_START_LAYER)
     lexicon_hits = np.array([bool(lexicon.find(n)) for n in normalized])
 
     # 1-2: blend weight and thresholds, both on out-of-fold probabilities.
-    p_embedding, p_ngram, classes = out_of_fold(embeddings, normalized, labels)
+    p_head, p_ngram, classes = out_of_fold(encoded, normalized, labels, layers)
     print(f"out-of-fold (5 folds), {len(texts)} examples; target: the layer catches {RECALL_TARGET:.0%}")
     print(f"per category, flagging <= {MAX_SAFE_FLAGGED:.0%} of safe beyond the lexicon", end="; ")
     print(f"sexual_minors <= {MINORS_MAX_THRESHOLD}")
     best_weight, best_catch, best_thresholds, best_any = 0.0, -1.0, np.ones(len(classes)), ANY_UNSAFE
     for weight in BLEND_WEIGHTS:
-        blended = (1 - weight) * p_embedding + weight * p_ngram
+        blended = (1 - weight) * p_head + weight * p_ngram
         thresholds, any_unsafe = choose_thresholds(blended, labels, classes, lexicon_hits, everyday)
         catch = report(
             f"n-gram weight {weight}",
@@ -326,20 +411,17 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  any-unsafe sum {best_any:.2f}")
 
     # 3: the shipped models, fitted on everything.
-    coef, intercept, fitted_classes = fit(embeddings, labels)
-    assert fitted_classes == classes
+    sha = training_sha256(args.data, args.everyday)
+    fit_head(encoded, labels, classes, layers).save(args.head_out, {"train_sha256": sha})
     ngrams = fit_ngrams(normalized, labels)
     assert ngrams.classes == classes
-    sha = np.array(training_sha256(args.data, args.everyday))
     np.savez(
         args.out,
-        coef=coef,
-        intercept=intercept,
         classes=np.array([c.value for c in classes]),
         thresholds=best_thresholds.astype(np.float32),
         any_unsafe=np.array(best_any, dtype=np.float32),
         ngram_weight=np.array(best_weight, dtype=np.float32),
-        train_sha256=sha,
+        train_sha256=np.array(sha),
     )
     np.savez_compressed(
         args.ngram_out,
@@ -348,11 +430,11 @@ def main(argv: list[str] | None = None) -> None:
         coef=ngrams.coef,
         intercept=ngrams.intercept,
         classes=np.array([c.value for c in classes]),
-        train_sha256=sha,
+        train_sha256=np.array(sha),
     )
     print(
-        f"wrote {args.out} and {args.ngram_out} ({len(texts)} examples, {len(extra)} of them everyday, "
-        f"{len(ngrams.vocabulary)} n-grams)"
+        f"wrote {args.head_out}, {args.out} and {args.ngram_out} ({len(texts)} examples, "
+        f"{len(extra)} of them everyday, {len(ngrams.vocabulary)} n-grams)"
     )
 
 

@@ -134,6 +134,8 @@ class InProcessExecutor:
         self._running: list[Job] = []
         self._running_since = 0.0
         self._running_estimate = 0.0
+        self._reference_spec = GenerationSpec(prompt="reference")
+        """The last interactive request's spec: what ``load()`` without a spec is about."""
         self._stop_request: threading.Event | None = None
         """Set to ask the call on the GPU to stop; None while the running call may not be preempted."""
         self._variants_ok: set[str] = set(settings.variants)
@@ -190,13 +192,27 @@ class InProcessExecutor:
         self._check_open()  # shutdown may have begun during the lookup
 
         job = self._inflight.get(key) if key else None
-        if job is None and priority is Priority.INTERACTIVE and self.load() > self.settings.degrade_threshold:
+        if priority is Priority.INTERACTIVE:
+            self._reference_spec = spec
+        if (
+            job is None
+            and priority is Priority.INTERACTIVE
+            and self.load(spec) > self.settings.degrade_threshold
+        ):
             s = self.settings
             smaller = degrade(spec, s.degrade_to, s.degraded_size, s.degraded_frames)
             if smaller is not None:
                 self.counters["degraded"] += 1
                 handle.spec, handle.degraded, spec = smaller, True, smaller
                 key = self._key(spec)
+                # A degraded clip of the same request made under earlier load is as good as a new one.
+                cached = await self._lookup(key, count=False)
+                if cached is not None:
+                    self.counters["cache_hits"] += 1
+                    self.counters["cache_misses"] -= 1
+                    handle._resolve(cached)
+                    return handle
+                self._check_open()
                 job = self._inflight.get(key) if key else None
         if job is not None:
             self._join(job, handle)
@@ -217,10 +233,20 @@ class InProcessExecutor:
         self._wakeup.set()
         return handle
 
-    def load(self) -> float:
-        """Work an interactive request would now wait behind, over the interactive deadline."""
-        queued = sum(self._estimate([job.spec]) for job in self._queues[Priority.INTERACTIVE].ordered())
-        return load(self._running_remaining() + queued, self.settings.interactive_deadline_s)
+    def load(self, spec: GenerationSpec | None = None) -> float:
+        """How much of its latency budget an interactive request for ``spec`` would now spend (see
+        load.py); without a spec, for one like the last interactive request (or the default spec)."""
+        spec = spec or self._reference_spec
+        return load(self.wait_ahead(spec), self._estimate([spec]), self.settings.interactive_latency_x)
+
+    def wait_ahead(self, spec: GenerationSpec | None = None) -> float:
+        """Estimated seconds a new interactive request would wait before its own call starts."""
+        own_s = self._estimate([spec or self._reference_spec])
+        running_s = self._running_remaining()
+        if self._would_preempt(own_s):
+            running_s = min(running_s, self._running_estimate / max(self._running[0].spec.steps, 1))
+        queued = self._queues[Priority.INTERACTIVE].ordered()
+        return running_s + sum(self._estimate([job.spec]) for job in queued)
 
     def stats(self) -> ExecutorStats:
         return ExecutorStats(
@@ -264,7 +290,8 @@ class InProcessExecutor:
     def _key(self, spec: GenerationSpec) -> str | None:
         return self._key_fn(spec) if self._key_fn is not None else None
 
-    async def _lookup(self, key: str | None) -> Clip | None:
+    async def _lookup(self, key: str | None, *, count: bool = True) -> Clip | None:
+        """The stored clip for ``key``, marked as a hit; ``count`` tallies the hit or miss."""
         if self._store is None or key is None:
             return None
         try:
@@ -272,7 +299,8 @@ class InProcessExecutor:
         except Exception as exc:  # a store is an optimisation, never a reason to fail
             log.warning("cache lookup failed: %s", exc)
             clip = None
-        self.counters["cache_hits" if clip is not None else "cache_misses"] += 1
+        if count:
+            self.counters["cache_hits" if clip is not None else "cache_misses"] += 1
         return None if clip is None else dataclasses.replace(clip, cache_hit=True)
 
     def _join(self, job: Job, handle: ClipHandle) -> None:
@@ -363,14 +391,19 @@ class InProcessExecutor:
         unless someone interactive waits on that call too or it is nearly done: its steps so far are
         lost, so preempting pays only when the wait it saves is worth more than
         ``preempt_ratio`` x the urgent job's own cost."""
-        stop = self._stop_request
-        if stop is None or stop.is_set():
-            return
+        if self._stop_request is not None and self._would_preempt(self._estimate([urgent.spec])):
+            self._stop_request.set()
+
+    def _would_preempt(self, urgent_s: float) -> bool:
+        """Whether the running call is one an interactive job costing ``urgent_s`` stops (or has
+        stopped already)."""
+        if self._stop_request is None:
+            return False
+        if self._stop_request.is_set():
+            return True
         if any(handle.priority == Priority.INTERACTIVE for job in self._running for handle in job.handles):
-            return  # an interactive request joined a running job: stopping it would delay that one
-        if self._running_remaining() <= self.settings.preempt_ratio * self._estimate([urgent.spec]):
-            return
-        stop.set()
+            return False  # an interactive request joined a running job: stopping it would delay that one
+        return self._running_remaining() > self.settings.preempt_ratio * urgent_s
 
     def _preemptible(self, jobs: list[Job]) -> bool:
         """Batch-class work that has not been preempted too often already; interactive never is."""

@@ -3,9 +3,10 @@
 A job's cost is ``overhead + rate * units`` where units are steps x model pixels x model frames (in
 millions), the work a diffusion call scales with. The rate starts from the settings and follows
 observed timings per backend (a moving average), so the same model serves Wan on an H100 and the
-sticker on a laptop. Load is the work an interactive request would wait behind (the running batch's
-remainder plus queued interactive work) over the interactive deadline; queued batch work does not
-count, because interactive requests overtake it.
+sticker on a laptop. Load is what an interactive request would wait (queued interactive work, plus
+the running call's remainder, or only its current step where that call will be preempted) and its own
+render, over its latency budget; queued batch work does not count, because interactive requests
+overtake it.
 """
 
 from __future__ import annotations
@@ -46,9 +47,11 @@ class CostModel:
         self._rates[backend] = observed if old is None else (1 - SMOOTHING) * old + SMOOTHING * observed
 
 
-def load(work_ahead_s: float, capacity_s: float) -> float:
-    """Fraction of the interactive deadline already spoken for (1.0 = a new request just makes it)."""
-    return work_ahead_s / capacity_s
+def load(wait_ahead_s: float, own_s: float, latency_x: float) -> float:
+    """How much of an interactive request's latency budget (``latency_x`` times its own render time)
+    the wait ahead of it and its own render take: 1.0 = it just makes it. Relative to the request's
+    own cost, so the same setting holds on an H100 and on a slower card."""
+    return (wait_ahead_s + own_s) / (latency_x * own_s) if own_s > 0 else 0.0
 
 
 def degrade(

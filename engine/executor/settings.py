@@ -39,10 +39,15 @@ class ExecutorSettings(BaseModel):
     queue_cap: int = Field(32, ge=1, description="Queued interactive requests before new ones get Busy")
     batch_queue_cap: int = Field(10_000, ge=1, description="Queued batch requests before new ones get Busy")
 
-    interactive_deadline_s: float = Field(
-        60.0, gt=0, description="Capacity: seconds of work an interactive request may wait behind"
+    interactive_latency_x: float = Field(
+        1.5,
+        gt=1,
+        description="An interactive clip should be ready within this many times its own render time "
+        "(the field report's target); the wait ahead of it plus its render, over that, is the load",
     )
-    degrade_threshold: float = Field(0.8, gt=0, description="Load above which interactive specs shrink")
+    degrade_threshold: float = Field(
+        0.8, gt=0, description="Load above which interactive specs shrink rather than queue"
+    )
     degrade_to: Literal["size", "frames"] = "size"
     degraded_size: tuple[int, int] = Field((320, 240), description="Landscape (width, height) when degraded")
     degraded_frames: int = Field(8, ge=8, le=16)

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-import numpy as np
 import pytest
 
 from reactclip.moderation import (
@@ -10,8 +10,6 @@ from reactclip.moderation import (
     Category,
     GuildPolicy,
     RequestContext,
-    SemanticClassifier,
-    SemanticThresholds,
     TextModerator,
 )
 
@@ -85,27 +83,10 @@ def test_safe_text_is_allowed(lexicon_moderator: TextModerator) -> None:
     assert verdict.category is Category.NONE
 
 
-class _FixedEmbedder:
-    def encode(self, sentences: list[str]) -> np.ndarray:
-        return np.ones((len(sentences), 2), dtype=np.float32) / np.sqrt(2)
-
-
-def _moderator_with_harassment_probability(probability: float) -> TextModerator:
-    """A semantic layer whose output is known: constant logits give p(harassment) = probability."""
-    logit = float(np.log(probability / (1 - probability)))
-    semantic = SemanticClassifier(
-        coef=np.zeros((2, 2), dtype=np.float32),
-        intercept=np.array([0.0, logit], dtype=np.float32),
-        classes=[Category.NONE, Category.HARASSMENT],
-        thresholds=SemanticThresholds(
-            per_category={Category.HARASSMENT: 0.7}, any_unsafe=0.9, strict_factor=0.7
-        ),
-    )
-    return TextModerator(_FixedEmbedder(), semantic=semantic)
-
-
-def test_strict_guild_blocks_what_standard_allows() -> None:
-    moderator = _moderator_with_harassment_probability(0.6)  # between 0.7 * 0.7 = 0.49 and 0.7
+def test_strict_guild_blocks_what_standard_allows(semantic_moderator: Callable[..., TextModerator]) -> None:
+    moderator = semantic_moderator(
+        {Category.HARASSMENT: 0.6}, {Category.HARASSMENT: 0.7}
+    )  # between 0.7 * 0.7 = 0.49 and 0.7
     standard = moderator.check("what a day", RequestContext(guild=GuildPolicy(strictness="standard")))
     strict = moderator.check("what a day", RequestContext(guild=GuildPolicy(strictness="strict")))
     assert standard.allowed
@@ -115,10 +96,14 @@ def test_strict_guild_blocks_what_standard_allows() -> None:
     assert strict.confidence == pytest.approx(0.6, abs=1e-4)
 
 
-def test_precomputed_embedding_is_used_without_an_embedder_call() -> None:
-    moderator = _moderator_with_harassment_probability(0.95)
-    moderator.embedder = None  # an embedding handed in must be enough
-    verdict = moderator.check("what a day", SFW, embedding=np.ones(2, dtype=np.float32) / np.sqrt(2))
+def test_precomputed_encoding_is_used_without_an_embedder_call(
+    semantic_moderator: Callable[..., TextModerator],
+) -> None:
+    moderator = semantic_moderator({Category.HARASSMENT: 0.95}, {Category.HARASSMENT: 0.7})
+    embedder = moderator.embedder
+    assert embedder is not None
+    moderator.embedder = None  # an encoding handed in must be enough
+    verdict = moderator.check("what a day", SFW, encoded=embedder.encode_states(["what a day"], 0))
     assert not verdict.allowed
     assert verdict.layer == "semantic"
 
@@ -147,23 +132,10 @@ def test_check_many_matches_check(lexicon_moderator: TextModerator) -> None:
     assert lexicon_moderator.check_many(texts, SFW) == [lexicon_moderator.check(t, SFW) for t in texts]
 
 
-def _moderator_with_probabilities(
-    probabilities: dict[Category, float], thresholds: dict[Category, float], any_unsafe: float = 0.9
-) -> TextModerator:
-    """A semantic layer whose softmax output is ``probabilities`` whatever the text (NONE takes the rest)."""
-    classes = [Category.NONE, *probabilities]
-    shares = [1.0 - sum(probabilities.values()), *probabilities.values()]
-    semantic = SemanticClassifier(
-        coef=np.zeros((len(classes), 2), dtype=np.float32),
-        intercept=np.log(np.array(shares, dtype=np.float32)),
-        classes=classes,
-        thresholds=SemanticThresholds(per_category=thresholds, any_unsafe=any_unsafe),
-    )
-    return TextModerator(_FixedEmbedder(), semantic=semantic)
-
-
-def test_nsfw_channel_blocks_a_mostly_sexual_message_that_is_also_harassment() -> None:
-    moderator = _moderator_with_probabilities(
+def test_nsfw_channel_blocks_a_mostly_sexual_message_that_is_also_harassment(
+    semantic_moderator: Callable[..., TextModerator],
+) -> None:
+    moderator = semantic_moderator(
         {Category.SEXUAL: 0.55, Category.HARASSMENT: 0.42},
         {Category.SEXUAL: 0.7, Category.HARASSMENT: 0.4},
     )
@@ -174,8 +146,10 @@ def test_nsfw_channel_blocks_a_mostly_sexual_message_that_is_also_harassment() -
     assert verdict.reason == REASONS[Category.HARASSMENT]
 
 
-def test_nsfw_channel_blocks_sexual_with_a_small_share_of_minors() -> None:
-    moderator = _moderator_with_probabilities(
+def test_nsfw_channel_blocks_sexual_with_a_small_share_of_minors(
+    semantic_moderator: Callable[..., TextModerator],
+) -> None:
+    moderator = semantic_moderator(
         {Category.SEXUAL: 0.75, Category.SEXUAL_MINORS: 0.2},
         {Category.SEXUAL: 0.5, Category.SEXUAL_MINORS: 0.15},
     )
@@ -185,9 +159,11 @@ def test_nsfw_channel_blocks_sexual_with_a_small_share_of_minors() -> None:
         assert verdict.category is Category.SEXUAL_MINORS
 
 
-def test_split_unsafe_probability_counts_only_categories_blocked_in_the_context() -> None:
+def test_split_unsafe_probability_counts_only_categories_blocked_in_the_context(
+    semantic_moderator: Callable[..., TextModerator],
+) -> None:
     # Together 0.95 passes any_unsafe, but in an NSFW channel only harassment's 0.1 is blocked there.
-    moderator = _moderator_with_probabilities(
+    moderator = semantic_moderator(
         {Category.SEXUAL: 0.85, Category.HARASSMENT: 0.1},
         {Category.SEXUAL: 0.9, Category.HARASSMENT: 0.9},
         any_unsafe=0.8,
@@ -199,8 +175,10 @@ def test_split_unsafe_probability_counts_only_categories_blocked_in_the_context(
     assert nsfw.allowed
 
 
-def test_split_threat_is_blocked_as_its_likeliest_blocked_category() -> None:
-    moderator = _moderator_with_probabilities(
+def test_split_threat_is_blocked_as_its_likeliest_blocked_category(
+    semantic_moderator: Callable[..., TextModerator],
+) -> None:
+    moderator = semantic_moderator(
         {Category.SEXUAL: 0.3, Category.HARASSMENT: 0.35, Category.VIOLENCE_GORE: 0.3},
         {Category.SEXUAL: 0.9, Category.HARASSMENT: 0.9, Category.VIOLENCE_GORE: 0.9},
         any_unsafe=0.6,
@@ -230,15 +208,7 @@ def test_real_model_blocks_sexual_harassment_in_nsfw_channels(
 @pytest.mark.parametrize(
     ("text", "category"),
     [
-        pytest.param(
-            "honestly my family would throw a party if i was gone for good",
-            Category.SELF_HARM,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="known gap: implicit self-harm ideation falls under the threshold chosen to keep "
-                "everyday messages under a 1% false-block rate (moderation/train.py)",
-            ),
-        ),
+        ("honestly my family would throw a party if i was gone for good", Category.SELF_HARM),
         ("planning to go to sleep and never wake up, got everything ready", Category.SELF_HARM),
         ("those people breed like rats and ruin every neighborhood they move into", Category.HATE),
         ("ur so ugly no wonder ur own mom cant stand looking at u", Category.HARASSMENT),

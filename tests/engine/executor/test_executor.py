@@ -238,12 +238,13 @@ def test_a_lone_batch_request_waits_for_company_no_longer_than_max_wait() -> Non
 def test_interactive_requests_are_degraded_above_80_percent_load(degrade_to: str) -> None:
     async def main() -> list[Clip]:
         gpu = CostModelBackend(gated=True)
-        # Every job is estimated at 1 s; 9.5 s of capacity: 7 jobs ahead is 0.84 load, 6 is 0.74.
+        # Every job is estimated at 1 s, the running one included; a budget of 10.5 s: with 7 jobs
+        # queued a new one would take (7 + 1 + 1) / 10.5 = 0.86 of it, with 6 queued 0.76.
         executor, _ = make_executor(
             {"default": gpu},
             batch_overhead_s=1.0,
             seconds_per_unit=1e-9,
-            interactive_deadline_s=9.5,
+            interactive_latency_x=10.5,
             degrade_to=degrade_to,
         )
         blocker = await hold_gpu(executor, gpu)
@@ -266,6 +267,36 @@ def test_interactive_requests_are_degraded_above_80_percent_load(degrade_to: str
     assert late.degraded
     expected = (320, 240, 12) if degrade_to == "size" else (448, 256, 8)
     assert (late.width, late.height, late.frames) == expected
+
+
+@pytest.mark.parametrize("running", ["batch it will preempt", "interactive call"])
+def test_load_counts_only_a_step_of_a_running_call_the_request_will_preempt(running: str) -> None:
+    async def main() -> tuple[bool, float]:
+        gpu = CostModelBackend(gated=True)
+        # Every call is estimated at 1 s; the budget is 1.5x a request's own 1 s.
+        executor, _ = make_executor(
+            {"default": gpu}, batch_overhead_s=1.0, seconds_per_unit=1e-9, interactive_latency_x=1.5
+        )
+        if running == "interactive call":
+            first = [await hold_gpu(executor, gpu)]
+        else:
+            first = await submit_batch(executor)
+            await asyncio.to_thread(gpu.entered.wait, 5)
+        urgent_spec = spec("urgent", width=448, height=256)  # larger than the degraded size
+        wait_s = executor.wait_ahead(urgent_spec)
+        urgent = await executor.submit(urgent_spec, user="x")
+        gpu.gate.set()
+        await asyncio.gather(urgent, *first)
+        await executor.shutdown()
+        return urgent.degraded, wait_s
+
+    degraded, wait_s = run(main())
+    if running == "interactive call":
+        # It waits the whole call out: (~1 s + 1 s) / 1.5 s is over 0.8.
+        assert degraded and wait_s > 0.5
+    else:
+        # The batch stops at its next step (1 s / 20 steps): (0.05 s + 1 s) / 1.5 s = 0.7.
+        assert not degraded and wait_s <= 0.05 + 1e-6
 
 
 def test_requests_over_the_queue_cap_are_refused_with_busy() -> None:
@@ -733,6 +764,37 @@ def test_a_cached_clip_returns_at_once_and_identical_requests_in_flight_share_on
         counters = executor.stats().counters
         assert (counters["shared"], counters["cache_hits"]) == (1, 1)
         await executor.shutdown()
+
+    run(main())
+
+
+def test_under_load_a_degraded_clip_made_earlier_answers_the_same_request_from_the_cache() -> None:
+    async def main() -> None:
+        gpu = CostModelBackend(gated=True)
+        # Every call is estimated at 1 s: behind a running one a request's load is (1 + 1) / 1.5.
+        settings = ExecutorSettings(max_wait_s=0.0, batch_overhead_s=1.0, seconds_per_unit=1e-9)
+        executor = InProcessExecutor(lambda name: gpu, settings, store=DictStore(), key_fn=key_fn)
+        big = spec("big", width=448, height=256)
+        blocker = await hold_gpu(executor, gpu)
+        first = await executor.submit(big, user="u1")
+        assert first.degraded
+        gpu.gate.set()
+        await asyncio.gather(blocker, first)
+
+        gpu.gate.clear()
+        gpu.entered.clear()
+        busy = await executor.submit(spec("blocker 2"), guild="ops", user="ops")
+        await asyncio.to_thread(gpu.entered.wait, 5)
+        again = await executor.submit(big, user="u2")
+        assert again.done()  # no second render of the degraded spec
+        clip = await again
+        assert clip.cache_hit and clip.degraded and (clip.width, clip.height) == (320, 240)
+        counters = executor.stats().counters
+        assert (counters["cache_hits"], counters["degraded"]) == (1, 2)
+        gpu.gate.set()
+        await busy
+        await executor.shutdown()
+        assert gpu.ran() == ["blocker", "big", "blocker 2"]
 
     run(main())
 
