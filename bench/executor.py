@@ -553,7 +553,7 @@ def comparison_table(naive: Summary, executor: Summary, ideal_throughput: float)
         executor.gpu_seconds / executor.makespan,
         share,
     )
-    for label, part in (("before the GPU call", 0), ("after it (encode-pool wait, cache put)", 1)):
+    for label, part in (("before the GPU call", 0), ("after it (encode-pool wait, hand-over)", 1)):
         add(
             f"overhead per job, mean: {label}",
             mean([split[part] for split in naive.overheads]),

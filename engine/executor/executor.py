@@ -308,6 +308,9 @@ class InProcessExecutor:
         self.counters["shared"] += 1
         job.handles.append(handle)
         handle.spec, handle.degraded = job.spec, job.degraded
+        if job.clip is not None:  # made and delivered; only its cache put is still running
+            self._deliver(job, handle)
+            return
         promote = handle.priority == Priority.INTERACTIVE and job.priority is Priority.BATCH
         if promote and self._queues[Priority.BATCH].remove(job):
             job.priority = Priority.INTERACTIVE
@@ -574,14 +577,22 @@ class InProcessExecutor:
         except Exception as exc:
             self._fail(job, exc)
             return
+        self._made[clip.variant] += 1
+        job.clip = clip
+        for handle in job.handles:
+            self._deliver(job, handle)
+        # The requesters have their clip; storing it is for the next one. The job stays in flight
+        # until the put is done, so an identical request meanwhile joins it and gets this clip.
         await self._put(job, clip, outcome.link)
         self._forget(job)
-        self._made[clip.variant] += 1
-        for handle in job.handles:
-            queued = max((job.started_at or time.monotonic()) - handle.submitted_at, 0.0)
-            handle._resolve(
-                dataclasses.replace(clip, timings=dataclasses.replace(clip.timings, queued=queued))
-            )
+
+    @staticmethod
+    def _deliver(job: Job, handle: ClipHandle) -> None:
+        assert job.clip is not None
+        queued = max((job.started_at or time.monotonic()) - handle.submitted_at, 0.0)
+        handle._resolve(
+            dataclasses.replace(job.clip, timings=dataclasses.replace(job.clip.timings, queued=queued))
+        )
 
     def _encode(self, job: Job, rendered: _Rendered) -> Clip:
         """On an encode thread: the inspector sees the frames before anything is encoded or kept."""

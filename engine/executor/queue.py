@@ -13,6 +13,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from reactclip.engine.clip import Clip
 from reactclip.engine.executor.handle import ClipHandle
 from reactclip.engine.spec import GenerationSpec
 
@@ -41,6 +42,8 @@ class Job:
     decoding_sent: bool = False
     preemptions: int = 0
     """Times interactive work stopped this job's call; past ``max_preemptions`` it runs to the end."""
+    clip: Clip | None = None
+    """Set once the clip is delivered, while it is being stored."""
 
 
 class FairQueue:

@@ -768,6 +768,43 @@ def test_a_cached_clip_returns_at_once_and_identical_requests_in_flight_share_on
     run(main())
 
 
+class GatedPutStore(DictStore):
+    """Every put waits for ``release``: a slow disk or a far Redis."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+        self.putting = asyncio.Event()
+
+    async def put(self, key: str, clip: Clip) -> bool:
+        self.putting.set()
+        await self.release.wait()
+        return await super().put(key, clip)
+
+
+def test_a_clip_is_delivered_before_it_is_stored_and_a_request_meanwhile_shares_it() -> None:
+    async def main() -> None:
+        gpu = CostModelBackend()
+        store = GatedPutStore()
+        executor = InProcessExecutor(
+            lambda name: gpu, ExecutorSettings(max_wait_s=0.0), store=store, key_fn=key_fn
+        )
+        first = await executor.submit(spec("same"), user="u1")
+        clip = await first  # while the put still waits
+        assert store.putting.is_set() and not store.clips
+        again = await executor.submit(spec("same"), user="u2")
+        assert again.done() and (await again).data == clip.data
+        store.release.set()
+        await wait_until(lambda: bool(store.clips))
+        hit = await (await executor.submit(spec("same"), user="u3"))
+        counters = executor.stats().counters
+        await executor.shutdown()
+        assert gpu.ran() == ["same"]
+        assert hit.cache_hit and (counters["shared"], counters["cache_hits"]) == (1, 1)
+
+    run(main())
+
+
 def test_under_load_a_degraded_clip_made_earlier_answers_the_same_request_from_the_cache() -> None:
     async def main() -> None:
         gpu = CostModelBackend(gated=True)
