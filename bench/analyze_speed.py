@@ -114,6 +114,11 @@ def build(texts: Sequence[str]) -> tuple[Any, Any, list[Row], float, list[str]]:
             lambda t: embedder.encode_states([normalize(t) or " "], layer),
         ),
         Row(
+            "the sentence vector alone, through sentence-transformers' encode (what analysis cost "
+            "before the tuned moderation head, less its 1 ms of moderation and emotion)",
+            lambda t: embedder.encode([normalize(t) or " "]),
+        ),
+        Row(
             "text moderation given the encoding (lexicon, tuned head, n-grams)",
             lambda t: moderator.check(t, context, encoded=encoded[t]),
         ),
