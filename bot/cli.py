@@ -368,8 +368,11 @@ def worker(
     ] = None,
     redis_url: Annotated[str | None, typer.Option(help="The queue's Redis (default: settings)")] = None,
     queue: Annotated[str | None, typer.Option(help="The queue name (default: settings)")] = None,
+    concurrency: Annotated[
+        int, typer.Option(min=1, help="Jobs taken at once; compatible ones share one GPU call")
+    ] = 1,
 ) -> None:
-    """Serve the distributed queue: render clips for any number of bot processes (one GPU job at a
+    """Serve the distributed queue: render clips for any number of bot processes (one GPU call at a
     time). Clips go into the shared Redis cache when REACTCLIP_ENGINE__CACHE__STORE=redis."""
     try:
         if backend is not None:
@@ -386,6 +389,7 @@ def worker(
             redis_url or distributed.redis_url,
             backend=backend,
             queue_name=queue or distributed.queue_name,
+            concurrency=concurrency,
             **frame_hooks(frames),
         )
     except KeyboardInterrupt:

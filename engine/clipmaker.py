@@ -1,7 +1,7 @@
 """ClipMaker: the two steps a clip takes after its spec, rendering and encoding.
 
-The executors (in-process and the distributed worker) call them separately, so that frames are
-inspected in between and a clip that may not be posted is never encoded or kept.
+The in-process executor (which the distributed worker renders through too) calls them separately,
+so that frames are inspected in between and a clip that may not be posted is never encoded or kept.
 """
 
 from __future__ import annotations

@@ -233,6 +233,11 @@ class InProcessExecutor:
         self._wakeup.set()
         return handle
 
+    async def load_backend(self, name: str = DEFAULT_VARIANT) -> Backend:
+        """Build a backend now rather than for its first request, so that a process that owns a
+        GPU (a distributed worker) loads its weights, or fails to, before it takes any work."""
+        return await asyncio.get_running_loop().run_in_executor(self._gpu, self._backend, name)
+
     def load(self, spec: GenerationSpec | None = None) -> float:
         """How much of its latency budget an interactive request for ``spec`` would now spend (see
         load.py); without a spec, for one like the last interactive request (or the default spec)."""
@@ -536,9 +541,7 @@ class InProcessExecutor:
         should_stop: StopCheck | None = None,
     ) -> tuple[Backend, list[RenderedFrames], float]:
         """On the GPU thread: build the backend on first use, then render."""
-        backend = self._backends.get(link)
-        if backend is None:
-            backend = self._backends[link] = self._factory(link)
+        backend = self._backend(link)
         start = time.perf_counter()
         if should_stop is not None and takes_should_stop(backend):
             frames = backend.generate(specs, progress, should_stop)
@@ -547,6 +550,13 @@ class InProcessExecutor:
         if len(frames) != len(specs):
             raise BackendError(f"{backend.name} returned {len(frames)} clips for {len(specs)} specs")
         return backend, frames, time.perf_counter() - start
+
+    def _backend(self, name: str) -> Backend:
+        """On the GPU thread: the named backend, built on first use."""
+        backend = self._backends.get(name)
+        if backend is None:
+            backend = self._backends[name] = self._factory(name)
+        return backend
 
     def _on_step(self, jobs: list[Job], step: StepProgress) -> None:
         for job in jobs:
@@ -578,17 +588,18 @@ class InProcessExecutor:
             self._fail(job, exc)
             return
         self._made[clip.variant] += 1
-        job.clip = clip
+        job.clip, job.made_by = clip, outcome.link
         for handle in job.handles:
             self._deliver(job, handle)
         # The requesters have their clip; storing it is for the next one. The job stays in flight
         # until the put is done, so an identical request meanwhile joins it and gets this clip.
-        await self._put(job, clip, outcome.link)
+        await self._put(job, clip)
         self._forget(job)
 
     @staticmethod
     def _deliver(job: Job, handle: ClipHandle) -> None:
         assert job.clip is not None
+        handle.made_by = job.made_by
         queued = max((job.started_at or time.monotonic()) - handle.submitted_at, 0.0)
         handle._resolve(
             dataclasses.replace(job.clip, timings=dataclasses.replace(job.clip.timings, queued=queued))
@@ -607,9 +618,9 @@ class InProcessExecutor:
             degraded=job.degraded,
         )
 
-    async def _put(self, job: Job, clip: Clip, link: str) -> None:
+    async def _put(self, job: Job, clip: Clip) -> None:
         # A fallback's clip is not what the key names (the primary's pixels): never cache it.
-        if self._store is None or job.key is None or link != job.spec.variant:
+        if self._store is None or job.key is None or job.made_by != job.spec.variant:
             return
         if self._may_cache is not None and not self._may_cache(clip):
             return

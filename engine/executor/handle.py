@@ -40,6 +40,9 @@ class ClipHandle:
         self.guild = guild
         self.user = user
         self.degraded = False
+        self.made_by: str | None = None
+        """The backend chain entry that rendered the clip (the spec's variant, or a fallback name);
+        None until then, and for a cached clip."""
         self.submitted_at = time.monotonic()
         self._on_event = on_event
         self._on_cancel = on_cancel

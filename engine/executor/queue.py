@@ -44,6 +44,8 @@ class Job:
     """Times interactive work stopped this job's call; past ``max_preemptions`` it runs to the end."""
     clip: Clip | None = None
     """Set once the clip is delivered, while it is being stored."""
+    made_by: str | None = None
+    """The backend chain entry that rendered ``clip``: the spec's variant, or a fallback name."""
 
 
 class FairQueue:

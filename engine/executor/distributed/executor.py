@@ -7,8 +7,9 @@ a second job with the same id, so identical requests from every shard share one 
 job's progress channel -> read the clip from the shared store (or from the result when the worker
 did not store it) -> every handle resolved.
 
-Not here (the in-process executor has them): batching of compatible specs, load-based degradation,
-failover and the A/B rollout. A worker renders with the one backend it was started with.
+The A/B arm is chosen here, so that the cache key names it. Batching, retries, OOM splits, failover
+and the arm's tag happen on each worker, which renders through its own in-process executor. Not
+anywhere: load-based degradation (the worker never degrades, so it would be this client's decision).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from redis.exceptions import RedisError
 from reactclip.engine.cache import RedisClipStore
 from reactclip.engine.cache.record import decode_record
 from reactclip.engine.clip import Clip
+from reactclip.engine.executor.abtest import VariantChooser
 from reactclip.engine.executor.base import ExecutorStats
 from reactclip.engine.executor.distributed.protocol import (
     DEFAULT_QUEUE,
@@ -51,6 +53,7 @@ from reactclip.engine.executor.distributed.protocol import (
 )
 from reactclip.engine.executor.errors import Busy, Cancelled, ExecutorError, GenerationFailed, ShuttingDown
 from reactclip.engine.executor.events import EventCallback, ProgressEvent, Queued, Started
+from reactclip.engine.executor.executor import DEFAULT_VARIANT
 from reactclip.engine.executor.handle import ClipHandle
 from reactclip.engine.executor.load import CostModel
 from reactclip.engine.executor.queue import Priority
@@ -105,6 +108,7 @@ class DistributedExecutor:
         self._key_fn = key_fn if store is not None else None
         self._poll_s = poll_interval_s
         self._cost = CostModel(self.settings.seconds_per_unit, self.settings.batch_overhead_s)
+        self._chooser = VariantChooser(self.settings.variants) if self.settings.variants else None
         self._redis: ArqRedis | None = None
         self._flights: dict[str, _Flight] = {}
         self._queued = {priority: 0 for priority in Priority}
@@ -135,6 +139,9 @@ class DistributedExecutor:
         when Redis cannot be reached."""
         self._check_open()
         priority = Priority(priority)
+        if self._chooser is not None and spec.variant == DEFAULT_VARIANT:
+            # Chosen here, not on the worker, so that the cache key names the arm.
+            spec = spec.replace(variant=self._chooser.choose(user))
         handle = ClipHandle(spec, priority.value, guild or f"dm:{user}", user, on_event, self._cancel)
         key = self._key_fn(spec) if self._key_fn is not None else None
         try:

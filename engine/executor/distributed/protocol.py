@@ -18,7 +18,7 @@ from typing import Any, TypedDict
 from arq.connections import ArqRedis
 from arq.utils import timestamp_ms
 
-from reactclip.engine.executor.events import Decoding, ProgressEvent, Started, Step
+from reactclip.engine.executor.events import Decoding, ProgressEvent, Queued, Started, Step
 from reactclip.engine.executor.queue import Priority
 
 DEFAULT_QUEUE = "reactclip:jobs"
@@ -39,6 +39,7 @@ class ClipRequest(TypedDict):
     spec: dict[str, Any]
     """``GenerationSpec.to_dict()``."""
     priority: str
+    """A ``Priority`` value; the worker's own queue serves it with that priority too."""
     guild: str
     user: str
     key: str | None
@@ -87,6 +88,8 @@ FINISHED = "finished"
 def encode_event(event: ProgressEvent | str) -> bytes:
     if isinstance(event, str):
         document: dict[str, Any] = {"type": event}
+    elif isinstance(event, Queued):
+        document = {"type": "queued", "position": event.position, "degraded": event.degraded}
     elif isinstance(event, Started):
         document = {"type": "started", "backend": event.backend, "batch_size": event.batch_size}
     elif isinstance(event, Step):
@@ -103,6 +106,8 @@ def decode_event(data: bytes | str) -> ProgressEvent | str:
     try:
         document = json.loads(data)
         kind = document["type"]
+        if kind == "queued":
+            return Queued(int(document["position"]), bool(document["degraded"]))
         if kind == "started":
             return Started(str(document["backend"]), int(document["batch_size"]))
         if kind == "step":

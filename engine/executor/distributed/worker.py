@@ -1,27 +1,30 @@
 """The GPU side of the distributed executor: an arq worker that renders clips.
 
-One worker process owns one backend (one loaded pipeline), built at startup and closed at shutdown.
-Renders run on one dedicated thread, so even with ``concurrency`` above 1 (encoding and Redis I/O
-overlapping the next render) or an aborted job whose render cannot be interrupted, the pipeline
-never runs two calls at once. Graceful shutdown (SIGINT/SIGTERM) is arq's.
+A worker renders through its own ``InProcessExecutor`` (no store: the worker puts each clip into the
+shared Redis store itself), so it has what the embedded executor has: the jobs arq runs at once
+(``concurrency``) are batched when compatible, a failed call is retried and an out-of-memory batch
+split, the primary fails over to the configured fallbacks (alert, webhook, probe that switches
+back), a clip of an A/B arm (the client chooses it) is tagged with it, and frames are inspected
+before encoding. One GPU thread owns every loaded backend. The client decides degradation (today it
+never degrades), so the worker never does. Graceful shutdown (SIGINT/SIGTERM) is arq's; arq runs a
+job the shutdown interrupted once more.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from arq.connections import RedisSettings
-from arq.worker import Retry, Worker, func
+from arq.worker import Worker, func
 
-from reactclip.engine.backends import Backend, StepProgress, create_backend
 from reactclip.engine.cache import RedisClipStore
 from reactclip.engine.cache.record import encode_record
 from reactclip.engine.clip import Clip
-from reactclip.engine.clipmaker import ClipMaker, Inspector
+from reactclip.engine.clipmaker import Inspector
 from reactclip.engine.executor.distributed.protocol import (
     DEFAULT_QUEUE,
     FINISHED,
@@ -33,9 +36,11 @@ from reactclip.engine.executor.distributed.protocol import (
     events_channel,
 )
 from reactclip.engine.executor.errors import GenerationFailed
-from reactclip.engine.executor.events import Decoding, ProgressEvent, Started, Step
+from reactclip.engine.executor.events import Done, ProgressEvent
+from reactclip.engine.executor.executor import BackendFactory, InProcessExecutor
+from reactclip.engine.executor.queue import Priority
 from reactclip.engine.executor.settings import ExecutorSettings
-from reactclip.engine.service import open_store
+from reactclip.engine.service import backend_factory, open_store
 from reactclip.engine.settings import DISCORD_UPLOAD_LIMIT, EngineSettings
 from reactclip.engine.spec import GenerationSpec
 
@@ -43,17 +48,38 @@ log = logging.getLogger(__name__)
 
 CachePolicy = Callable[[Clip], bool]
 
-RETRY_DELAY_S = 1.0
 JOB_TIMEOUT_S = 600.0
+MAX_TRIES = 2
+"""A job's first run plus one for a run the worker's shutdown interrupted; failed renders are
+retried inside the local executor (``ExecutorSettings.retries``), not by arq."""
+
+
+def local_settings(settings: ExecutorSettings, concurrency: int) -> ExecutorSettings:
+    """The worker's executor settings: at most ``concurrency`` jobs are ever queued on it, so a group
+    that size is as full as it gets (run it, do not wait for company) and no cap can refuse one;
+    degradation is the client's decision, never the worker's."""
+    return settings.model_copy(
+        update={
+            "max_batch": min(settings.max_batch, concurrency),
+            "max_interactive_batch": min(settings.max_interactive_batch, concurrency),
+            "queue_cap": max(settings.queue_cap, concurrency),
+            "batch_queue_cap": max(settings.batch_queue_cap, concurrency),
+            "degrade_threshold": math.inf,
+        }
+    )
 
 
 class ClipWorker:
-    """The job function and its hooks, sharing one backend; ``worker_settings()`` gives arq's
-    ``Worker`` its keyword arguments (what arq calls a ``WorkerSettings``)."""
+    """The job function and its hooks, sharing one local executor; ``worker_settings()`` gives arq's
+    ``Worker`` its keyword arguments (what arq calls a ``WorkerSettings``).
+
+    ``backends(name)`` builds a backend as ``InProcessExecutor``'s factory does: "default" is the
+    worker's own backend, other names A/B variants or the settings' fallbacks.
+    """
 
     def __init__(
         self,
-        make_backend: Callable[[], Backend],
+        backends: BackendFactory,
         redis_url: str,
         *,
         settings: ExecutorSettings | None = None,
@@ -66,25 +92,20 @@ class ClipWorker:
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
-        self.settings = settings or ExecutorSettings()
+        self.settings = local_settings(settings or ExecutorSettings(), concurrency)
         self.redis_url = redis_url
         self.queue_name = queue_name
         self.concurrency = concurrency
-        self._make_backend = make_backend
+        self._backends = backends
         self._store = store
         self._upload_limit = upload_limit_bytes
         self._inspect = inspect
         self._may_cache = may_cache
-        self._maker: ClipMaker | None = None
-        self._gpu = ThreadPoolExecutor(1, thread_name_prefix="reactclip-gpu")
+        self._executor: InProcessExecutor | None = None
 
     def worker_settings(self) -> dict[str, Any]:
         return {
-            "functions": [
-                # Our own retries (ExecutorSettings.retries) plus one for a job that a worker's
-                # shutdown interrupted and arq runs again.
-                func(self.render_clip, name=JOB_FUNCTION, max_tries=self.settings.retries + 2)
-            ],
+            "functions": [func(self.render_clip, name=JOB_FUNCTION, max_tries=MAX_TRIES)],
             "queue_name": self.queue_name,
             "redis_settings": RedisSettings.from_dsn(self.redis_url),
             "on_startup": self.startup,
@@ -103,15 +124,18 @@ class ClipWorker:
     # arq's hooks.
 
     async def startup(self, ctx: dict[str, Any]) -> None:
-        backend = await asyncio.get_running_loop().run_in_executor(self._gpu, self._make_backend)
-        self._maker = ClipMaker(backend, self._upload_limit, self._inspect)
+        self._executor = InProcessExecutor(
+            self._backends, self.settings, upload_limit_bytes=self._upload_limit, inspect=self._inspect
+        )
+        # The weights load (or fail to) before the first job is taken, not during it.
+        backend = await self._executor.load_backend()
         log.info("worker on queue %s: backend %s (%s)", self.queue_name, backend.name, backend.variant)
 
     async def shutdown(self, ctx: dict[str, Any]) -> None:
-        if self._maker is not None:
-            await asyncio.get_running_loop().run_in_executor(self._gpu, self._maker.close)
-            self._maker = None
-        self._gpu.shutdown(wait=False)
+        if self._executor is not None:
+            # Jobs still queued here were interrupted: arq runs them again.
+            await self._executor.shutdown(drain=False)
+            self._executor = None
         if self._store is not None:
             await self._store.close()
 
@@ -122,34 +146,35 @@ class ClipWorker:
     # The job.
 
     async def render_clip(self, ctx: dict[str, Any], request: ClipRequest) -> ClipResult:
-        """Render, inspect and encode one spec; keep the clip in the shared store under the request's
-        key; return its metadata (and its bytes when they are not in the store)."""
-        maker = self._maker
-        assert maker is not None, "render_clip ran before startup"
-        loop = asyncio.get_running_loop()
+        """Have the local executor make one spec's clip, forwarding its progress; keep the clip in
+        the shared store under the request's key; return its metadata (and its bytes when they are
+        not in the store)."""
+        executor = self._executor
+        assert executor is not None, "render_clip ran before startup"
         spec = GenerationSpec(**request["spec"])
         progress = _Publisher(ctx["redis"], events_channel(self.queue_name, ctx["job_id"]))
-
-        def on_step(step: StepProgress) -> None:
-            loop.call_soon_threadsafe(progress.send, Step(step.stage, step.step, step.total))
-
-        progress.send(Started(maker.backend.name, 1))
         try:
-            [rendered] = await loop.run_in_executor(self._gpu, maker.render, [spec], on_step)
-            progress.send(Decoding())
-            # On a thread: the inspector sees the frames before anything is encoded or kept.
-            clip = await asyncio.to_thread(maker.encode, spec, rendered)
-        except Exception as exc:
-            log.warning(
-                "job %s (try %d) failed: %s: %s", ctx["job_id"], ctx["job_try"], type(exc).__name__, exc
+            handle = await executor.submit(
+                spec,
+                Priority(request["priority"]),
+                guild=request["guild"],
+                user=request["user"],
+                on_event=progress.send,
             )
-            if ctx["job_try"] <= self.settings.retries:
-                raise Retry(defer=RETRY_DELAY_S) from exc
-            # The client gets this pickled: a plain message, not a backend's own exception type.
-            raise GenerationFailed(f"the clip could not be made: {exc}") from None
+            try:
+                clip = await handle
+            except asyncio.CancelledError:  # aborted, or the worker is stopping: leave the queue
+                handle.cancel()
+                raise
+        except GenerationFailed as exc:
+            log.warning("job %s failed: %s", ctx["job_id"], exc)
+            # The client gets this pickled: a plain message, without the backend's own exception.
+            raise GenerationFailed(str(exc)) from None
         finally:
             await progress.close()
-        stored = await self._put(request["key"], clip)
+        # Only a clip of the variant the client asked for is what its key names: not a fallback's,
+        # nor one of an A/B arm this worker chose (a client without the rollout settings).
+        stored = handle.made_by == spec.variant and await self._put(request["key"], clip)
         meta, data = encode_record(clip)
         return {"meta": meta, "data": None if stored and not request["inline"] else data}
 
@@ -171,7 +196,9 @@ class _Publisher:
         self._task = asyncio.create_task(self._run())
 
     def send(self, event: ProgressEvent) -> None:
-        self._events.put_nowait(event)
+        # Done is the client's to say: it follows the FINISHED message, once the result is stored.
+        if not isinstance(event, Done):
+            self._events.put_nowait(event)
 
     async def close(self) -> None:
         self._events.put_nowait(None)
@@ -204,8 +231,9 @@ def run_worker(
             "cache.store is %r, not redis: clips are returned to clients but not cached", settings.cache.store
         )
         store = None
+    own = settings if backend is None else settings.model_copy(update={"backend": backend})
     worker = ClipWorker(
-        lambda: create_backend(settings, backend),
+        backend_factory(own),
         redis_url,
         settings=settings.executor,
         queue_name=queue_name,

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from typing import Any, TypeVar
 
 import pytest
 from arq.worker import Worker
 
-from reactclip.engine.backends.base import ProgressCallback, RenderedFrames
+from reactclip.engine.backends.base import Backend, BackendError, ProgressCallback, RenderedFrames
 from reactclip.engine.backends.sticker import StickerBackend
 from reactclip.engine.cache import RedisClipStore, cache_key
 from reactclip.engine.encode import probe_video
@@ -55,17 +56,34 @@ def spec(prompt: str) -> GenerationSpec:
 
 
 class RecordingSticker(StickerBackend):
-    """The sticker renderer, noting every prompt it renders, in order."""
+    """The sticker renderer, noting the prompts of every call it gets, in order."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.ran: list[str] = []
+        self.calls: list[list[str]] = []
+
+    @property
+    def ran(self) -> list[str]:
+        return [prompt for call in self.calls for prompt in call]
 
     def generate(
         self, specs: Sequence[GenerationSpec], on_progress: ProgressCallback | None = None
     ) -> list[RenderedFrames]:
-        self.ran.extend(s.prompt for s in specs)
+        self.calls.append([s.prompt for s in specs])
         return super().generate(specs, on_progress)
+
+
+class BrokenBackend(RecordingSticker):
+    """A primary whose every call fails, as a GPU with a broken driver would."""
+
+    name = "broken"
+    variant = "broken-v1"
+
+    def generate(
+        self, specs: Sequence[GenerationSpec], on_progress: ProgressCallback | None = None
+    ) -> list[RenderedFrames]:
+        self.calls.append([s.prompt for s in specs])
+        raise BackendError("CUDA error: an illegal memory access was encountered")
 
 
 class Cluster:
@@ -97,13 +115,20 @@ class Cluster:
         self._clients.append(client)
         return client
 
-    def start_worker(self) -> None:
+    def start_worker(self, concurrency: int = 1, **settings: Any) -> None:
+        """A worker whose primary (every variant) is ``self.backend``; its sticker fallback is a real
+        sticker renderer."""
+
+        def backends(name: str) -> Backend:
+            return StickerBackend() if name == "sticker" else self.backend
+
         clip_worker = ClipWorker(
-            lambda: self.backend,
+            backends,
             self.redis_url,
-            settings=ExecutorSettings(retries=0),
+            settings=ExecutorSettings(**({"retries": 0} | settings)),
             queue_name=self.queue,
             store=self.store(),
+            concurrency=concurrency,
         )
         worker = clip_worker.create(handle_signals=False, poll_delay=0.05)
         self._worker = worker, asyncio.create_task(worker.async_run())
@@ -155,8 +180,10 @@ def test_a_request_comes_back_as_the_mp4_the_in_process_executor_makes_then_hits
     assert not first_hit and second_hit
     assert ran == ["hello"]
     kinds = [type(event) for event in events]
-    assert kinds[0] is Queued and kinds[1] is Started and kinds[-2:] == [Decoding, Done]
-    assert all(kind is Step for kind in kinds[2:-2]) and len(kinds) > 4
+    # The client's Queued (its place in Redis), maybe the worker's (its place on the worker), then one run.
+    started = kinds.index(Started)
+    assert started >= 1 and set(kinds[:started]) == {Queued} and kinds[-2:] == [Decoding, Done]
+    assert all(kind is Step for kind in kinds[started + 1 : -2]) and len(kinds) > started + 3
 
 
 def test_identical_requests_from_two_shards_share_one_job_and_then_the_cache(
@@ -265,3 +292,66 @@ def test_one_shard_cancelling_a_shared_job_does_not_abort_it_for_the_other(
 
     data, ran = run(main())
     assert data and ran == ["shared"]
+
+
+def test_compatible_jobs_a_worker_takes_at_once_share_one_backend_call(
+    redis_url: str, redis_token: str
+) -> None:
+    prompts = ["one", "two", "three", "four"]
+
+    async def main() -> tuple[list[list[str]], list[str]]:
+        async with cluster(redis_url, redis_token) as c:
+            client = c.client()
+            handles = [await client.submit(spec(prompt), Priority.BATCH) for prompt in prompts]
+            c.start_worker(concurrency=4, max_wait_s=10)
+            clips = await asyncio.gather(*handles)
+            return c.backend.calls, [clip.spec.prompt for clip in clips]
+
+    calls, got = run(main())
+    assert len(calls) < len(prompts)
+    assert sorted(prompt for call in calls for prompt in call) == sorted(prompts)
+    assert got == prompts
+
+
+def test_a_worker_whose_backend_keeps_failing_switches_to_the_sticker_and_alerts(
+    redis_url: str, redis_token: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    prompts = ["first", "second"]
+
+    async def main() -> tuple[list[Any], int, list[bool]]:
+        async with cluster(redis_url, redis_token) as c:
+            c.backend = BrokenBackend()
+            client = c.client()
+            handles = [await client.submit(spec(prompt)) for prompt in prompts]
+            # Three tries fail on the primary and switch it over; the fourth is the sticker's.
+            c.start_worker(retries=3, failure_threshold=3, fallbacks=["sticker"])
+            clips = await asyncio.gather(*handles)
+            store = c.store()
+            keys = [redis_token + cache_key(spec(prompt), "sticker", None) for prompt in prompts]
+            return clips, len(c.backend.calls), [await store.get(key) is not None for key in keys]
+
+    with caplog.at_level(logging.ERROR, logger="reactclip"):
+        clips, broken_calls, cached = run(main())
+    assert [clip.spec.prompt for clip in clips] == prompts
+    assert all(clip.backend == "sticker" and clip.variant == StickerBackend.variant for clip in clips)
+    assert broken_calls == 3
+    assert cached == [False, False]  # a fallback's clip is not what the key names
+    alerts = [r.getMessage() for r in caplog.records if "executor alert" in r.getMessage()]
+    assert len(alerts) == 1 and "3 consecutive failures" in alerts[0] and "switched to sticker" in alerts[0]
+
+
+def test_the_client_picks_the_a_b_arm_and_the_worker_tags_and_caches_the_clip_under_it(
+    redis_url: str, redis_token: str
+) -> None:
+    async def main() -> tuple[Any, Any, list[str]]:
+        async with cluster(redis_url, redis_token) as c:
+            client = c.client(variants={"arm-b": 1.0})
+            c.start_worker(variants={"arm-b": 1.0})
+            clip = await (await client.submit(spec("hello"), user="u1")).result()
+            again = await (await client.submit(spec("hello"), user="u2")).result()
+            return clip, again, c.backend.ran
+
+    clip, again, ran = run(main())
+    assert clip.spec.variant == clip.variant == "arm-b"
+    assert again.cache_hit and again.variant == "arm-b"
+    assert ran == ["hello"]
