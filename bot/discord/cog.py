@@ -306,6 +306,7 @@ class ReactCog(commands.Cog, name=COG_NAME):
             lambda: self._orchestrator().listener.transcriber(),
             min_confidence=lambda: self._orchestrator().listener.settings.min_confidence,
             connect=voice_connect,
+            empty_leave_s=self.discord_settings.voice_empty_leave_s,
         )
 
     # Lifecycle ----------------------------------------------------------------------------------

@@ -99,6 +99,7 @@ class ListeningSession:
         min_confidence: float,
         on_end: Callable[[ListeningSession], None],
         recognizing: asyncio.Semaphore,
+        empty_leave_s: float,
         segments: SegmentSettings | None = None,
     ) -> None:
         self.voice_client = voice_client
@@ -109,6 +110,7 @@ class ListeningSession:
         self._min_confidence = min_confidence
         self._on_end = on_end
         self._recognizing = recognizing
+        self._empty_leave_s = empty_leave_s
         self._segmenters = SpeakerSegmenters(segments)
         self._loop = asyncio.get_running_loop()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -130,19 +132,35 @@ class ListeningSession:
             self._spawn(utterance)
 
     async def _close_quiet_speakers(self) -> None:
+        """Every tick: close the utterances of speakers who went quiet, and leave a channel nobody
+        (but bots) has been in for ``empty_leave_s``."""
+        empty_since: float | None = None
+        channel = self.voice_client.channel
         while self.voice_client.is_connected():
             await asyncio.sleep(TICK_S)
-            for utterance in self._segmenters.close_idle(self._loop.time()):
+            now = self._loop.time()
+            for utterance in self._segmenters.close_idle(now):
                 self._spawn(utterance)
+            if any(not member.bot for member in channel.members):
+                empty_since = None
+                continue
+            empty_since = now if empty_since is None else empty_since
+            if now - empty_since >= self._empty_leave_s:
+                log.info("voice: nobody left, leaving guild=%s", self.guild.id)
+                self.voice_client.stop_listening()
+                await self.voice_client.disconnect(force=True)
+                await self._ended(f"stopped listening: nobody is left in {channel.mention}")
+                return
         # Disconnected from outside (kicked, the channel deleted): say so, and let listen start again.
         log.info("voice: disconnected guild=%s", self.guild.id)
+        await self._ended(f"stopped listening: I was disconnected from {channel.mention}")
+
+    async def _ended(self, line: str) -> None:
+        """Listening ended without ``/reactclip stop``: ``line`` to the text channel."""
         self._on_end(self)
         self._segmenters.flush_all()
         with contextlib.suppress(discord.HTTPException):
-            await self.text_channel.send(
-                f"stopped listening: I was disconnected from {self.voice_client.channel.mention}",
-                allowed_mentions=discord.AllowedMentions.none(),
-            )
+            await self.text_channel.send(line, allowed_mentions=discord.AllowedMentions.none())
 
     def _spawn(self, utterance: Utterance) -> None:
         task = self._loop.create_task(self._answer(utterance))
@@ -194,8 +212,10 @@ class VoiceListening:
         *,
         min_confidence: Callable[[], float],
         connect: Connect = connect_voice,
+        empty_leave_s: float = 60.0,
     ) -> None:
         self._on_request = on_request
+        self._empty_leave_s = empty_leave_s
         self._transcriber = transcriber
         self._min_confidence = min_confidence
         self._connect = connect
@@ -237,6 +257,7 @@ class VoiceListening:
             min_confidence=self._min_confidence(),
             on_end=self._ended,
             recognizing=self._recognizing,
+            empty_leave_s=self._empty_leave_s,
         )
         session.start()
         self.sessions[guild.id] = session

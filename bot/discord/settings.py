@@ -44,6 +44,11 @@ class DiscordSettings(BaseModel):
         ("https://cdn.discordapp.com", "https://media.discordapp.net"),
         description="Where voice messages may be downloaded from: Discord's own attachment hosts",
     )
+    voice_empty_leave_s: float = Field(
+        60.0,
+        ge=0,
+        description="Stop listening in a voice channel once no member but bots has been in it this long",
+    )
     voice_message_interval_s: float = Field(
         30.0,
         ge=0,

@@ -58,9 +58,11 @@ def voice_bot(
     vosk_model: Path,
     in_voice: list[str],
     joined: list[int],
+    **discord_fields: Any,
 ) -> tuple[ClipBot, VoiceServer]:
     """A bot whose cog hears with the real Vosk model and joins voice through ``connect_to``, and
-    the voice server its call is linked to; the members ``in_voice`` are in "lounge"."""
+    the voice server its call is linked to; the members ``in_voice`` are in "lounge".
+    ``discord_fields`` override DiscordSettings fields."""
     world = fake.world
     speakers = [world.user(name).id for name in in_voice]
     world.guild.voice_states.update(dict.fromkeys(speakers, world.channel("lounge").id))
@@ -71,6 +73,7 @@ def voice_bot(
         clean_env / "guilds.sqlite3",
         transcriber=VoskTranscriber(vosk_model),
         voice_connect=connect_to(server, speakers, joined),
+        **discord_fields,
     )
     return bot, server
 
@@ -151,6 +154,42 @@ def test_listen_is_refused_politely_when_off_without_the_permission_or_outside_v
         said = await fake_discord.wait_for_channel_message(world.channel("general").id, timeout=30)
         assert payload(said)["content"] == f"stopped listening: I was disconnected from <#{lounge}>"
         assert await refusal(fake_discord, "reactclip stop", user="alice") == NOT_LISTENING
+
+    play(fake_discord, bot, server, scenario)
+
+
+def test_listening_stops_once_everyone_has_left_the_voice_channel(
+    fake_discord: FakeDiscord,
+    clean_env: Path,
+    text_models: dict[str, Any],
+    recording_backend: Any,
+    vosk_ko_model: Path,
+) -> None:
+    world = fake_discord.world
+    lounge, general = world.channel("lounge").id, world.channel("general").id
+    joined: list[int] = []
+    bot, server = voice_bot(
+        fake_discord,
+        clean_env,
+        text_models,
+        recording_backend,
+        vosk_ko_model,
+        ["alice", "mod"],
+        joined,
+        voice_empty_leave_s=1.0,
+    )
+
+    async def scenario() -> None:
+        await answer(fake_discord, "reactclip settings set", {"voice_triggers": True}, user="owner")
+        assert (await answer(fake_discord, "reactclip listen", user="mod")).startswith("🎙️ listening")
+        await fake_discord.move_voice("mod", None)
+        await asyncio.sleep(2.0)  # alice is still there: it stays
+        assert world.guild.id in listening(bot).sessions
+        await fake_discord.move_voice("alice", None)
+        said = await fake_discord.wait_for_channel_message(general, timeout=30)
+        assert payload(said)["content"] == f"stopped listening: nobody is left in <#{lounge}>"
+        assert world.guild.id not in listening(bot).sessions
+        assert await refusal(fake_discord, "reactclip stop", user="mod") == NOT_LISTENING
 
     play(fake_discord, bot, server, scenario)
 
