@@ -10,8 +10,9 @@ from reactclip.engine.cache import LocalClipStore, RedisClipStore, cache_key
 from reactclip.engine.cache.store import ClipStore
 from reactclip.engine.clip import Clip
 from reactclip.engine.clipmaker import Inspector
+from reactclip.engine.executor.abtest import DEFAULT_VARIANT
 from reactclip.engine.executor.base import Executor
-from reactclip.engine.executor.executor import DEFAULT_VARIANT, InProcessExecutor
+from reactclip.engine.executor.executor import InProcessExecutor
 from reactclip.engine.settings import EngineSettings
 from reactclip.engine.spec import GenerationSpec
 

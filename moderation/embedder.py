@@ -68,6 +68,8 @@ class SentenceEmbedder:
         transformers_logging.disable_progress_bar()
         self.path = path or minilm_path()
         self.model = SentenceTransformer(str(self.path), device=device, local_files_only=True)
+        # The moderation head takes a middle layer's token states from the same forward pass.
+        self._auto_model().config.output_hidden_states = True
 
     def encode(self, sentences: list[str]) -> np.ndarray:
         vectors = self.model.encode(
@@ -82,7 +84,6 @@ class SentenceEmbedder:
     def encode_states(self, sentences: list[str], layer: int) -> Encoded:
         import torch
 
-        self._auto_model().config.output_hidden_states = True
         features = self.model.preprocess(sentences)
         with torch.inference_mode():
             output = self.model(dict(features))

@@ -147,8 +147,7 @@ class ListeningSession:
             empty_since = now if empty_since is None else empty_since
             if now - empty_since >= self._empty_leave_s:
                 log.info("voice: nobody left, leaving guild=%s", self.guild.id)
-                self.voice_client.stop_listening()
-                await self.voice_client.disconnect(force=True)
+                await self._hang_up()
                 await self._ended(f"stopped listening: nobody is left in {channel.mention}")
                 return
         # Disconnected from outside (kicked, the channel deleted): say so, and let listen start again.
@@ -198,6 +197,9 @@ class ListeningSession:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._segmenters.flush_all()  # dropped: a request cut off by stop is not made
+        await self._hang_up()
+
+    async def _hang_up(self) -> None:
         self.voice_client.stop_listening()
         await self.voice_client.disconnect(force=True)
 

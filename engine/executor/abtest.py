@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import hashlib
 from bisect import bisect_right
+from collections import Counter
 from itertools import accumulate
+
+from reactclip.engine.spec import GenerationSpec
+
+DEFAULT_VARIANT = "default"
+"""The variant a spec names when it leaves the choice to the rollout."""
 
 
 class VariantChooser:
@@ -24,6 +30,8 @@ class VariantChooser:
         total = sum(weights.values())
         self._bounds = list(accumulate(weights[name] / total for name in self.names))
         self._salt = salt
+        self.assigned: Counter[str] = Counter()
+        """Specs given an arm, per arm."""
 
     def bucket(self, user: str) -> float:
         """The user's stable position in [0, 1)."""
@@ -33,3 +41,11 @@ class VariantChooser:
     def choose(self, user: str) -> str:
         index = bisect_right(self._bounds, self.bucket(user))
         return self.names[min(index, len(self.names) - 1)]
+
+    def assign(self, spec: GenerationSpec, user: str) -> GenerationSpec:
+        """``spec`` on the user's arm when it leaves the variant to the rollout; else as it is."""
+        if spec.variant != DEFAULT_VARIANT:
+            return spec
+        arm = self.choose(user)
+        self.assigned[arm] += 1
+        return spec.replace(variant=arm)

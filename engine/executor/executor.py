@@ -44,7 +44,7 @@ from reactclip.engine.backends.base import (
 from reactclip.engine.clip import Clip
 from reactclip.engine.clipmaker import ClipMaker, Inspector
 from reactclip.engine.encode import DISCORD_UPLOAD_LIMIT
-from reactclip.engine.executor.abtest import VariantChooser
+from reactclip.engine.executor.abtest import DEFAULT_VARIANT, VariantChooser
 from reactclip.engine.executor.base import ExecutorStats
 from reactclip.engine.executor.batching import pick_batch
 from reactclip.engine.executor.errors import Busy, Cancelled, ExecutorError, GenerationFailed, ShuttingDown
@@ -58,7 +58,6 @@ from reactclip.engine.spec import GenerationSpec
 
 log = logging.getLogger(__name__)
 
-DEFAULT_VARIANT = "default"
 """GenerationSpec's variant when the caller chose none; the A/B rollout replaces it."""
 
 PROBE_SPEC = GenerationSpec(prompt="probe", width=128, height=128, frames=8, fps=8, steps=1)
@@ -141,7 +140,6 @@ class InProcessExecutor:
         self._variants_ok: set[str] = set(settings.variants)
         """Variants the primary has rendered: what the probe checks (a bogus name would never pass)."""
         self.counters: Counter[str] = Counter()
-        self._assigned: Counter[str] = Counter()
         self._made: Counter[str] = Counter()
 
         self._backends: dict[str, Backend] = {}
@@ -179,41 +177,33 @@ class InProcessExecutor:
         self._check_open()
         self._start()
         priority = Priority(priority)
-        if self._chooser is not None and spec.variant == DEFAULT_VARIANT:
-            spec = spec.replace(variant=self._chooser.choose(user))
-            self._assigned[spec.variant] += 1
+        if self._chooser is not None:
+            spec = self._chooser.assign(spec, user)
         handle = ClipHandle(spec, priority.value, guild or f"dm:{user}", user, on_event, self._cancel)
 
         key = self._key(spec)
         cached = await self._lookup(key)
-        if cached is not None:
-            handle._resolve(cached)
-            return handle
-        self._check_open()  # shutdown may have begun during the lookup
-
-        job = self._inflight.get(key) if key else None
-        if priority is Priority.INTERACTIVE:
-            self._reference_spec = spec
-        if (
-            job is None
-            and priority is Priority.INTERACTIVE
-            and self.load(spec) > self.settings.degrade_threshold
-        ):
-            s = self.settings
-            smaller = degrade(spec, s.degrade_to, s.degraded_size, s.degraded_frames)
+        job: Job | None = None
+        if cached is None:
+            self._check_open()  # shutdown may have begun during the lookup
+            job = self._inflight.get(key) if key else None
+            if priority is Priority.INTERACTIVE:
+                self._reference_spec = spec
+            smaller = self._degraded(spec) if job is None and priority is Priority.INTERACTIVE else None
             if smaller is not None:
                 self.counters["degraded"] += 1
                 handle.spec, handle.degraded, spec = smaller, True, smaller
                 key = self._key(spec)
                 # A degraded clip of the same request made under earlier load is as good as a new one.
-                cached = await self._lookup(key, count=False)
-                if cached is not None:
-                    self.counters["cache_hits"] += 1
-                    self.counters["cache_misses"] -= 1
-                    handle._resolve(cached)
-                    return handle
-                self._check_open()
-                job = self._inflight.get(key) if key else None
+                cached = await self._lookup(key)
+                if cached is None:
+                    self._check_open()
+                    job = self._inflight.get(key) if key else None
+        if self._store is not None and key is not None:
+            self.counters["cache_hits" if cached is not None else "cache_misses"] += 1
+        if cached is not None:
+            handle._resolve(cached)
+            return handle
         if job is not None:
             self._join(job, handle)
             return handle
@@ -241,12 +231,14 @@ class InProcessExecutor:
     def load(self, spec: GenerationSpec | None = None) -> float:
         """How much of its latency budget an interactive request for ``spec`` would now spend (see
         load.py); without a spec, for one like the last interactive request (or the default spec)."""
-        spec = spec or self._reference_spec
-        return load(self.wait_ahead(spec), self._estimate([spec]), self.settings.interactive_latency_x)
+        own_s = self._estimate([spec or self._reference_spec])
+        return load(self._wait_ahead(own_s), own_s, self.settings.interactive_latency_x)
 
     def wait_ahead(self, spec: GenerationSpec | None = None) -> float:
         """Estimated seconds a new interactive request would wait before its own call starts."""
-        own_s = self._estimate([spec or self._reference_spec])
+        return self._wait_ahead(self._estimate([spec or self._reference_spec]))
+
+    def _wait_ahead(self, own_s: float) -> float:
         running_s = self._running_remaining()
         if self._would_preempt(own_s):
             running_s = min(running_s, self._running_estimate / max(self._running[0].spec.steps, 1))
@@ -260,7 +252,7 @@ class InProcessExecutor:
             running=len(self._running),
             backend=self._failover.describe(),
             variants=dict(self._made),
-            assigned=dict(self._assigned),
+            assigned=dict(self._chooser.assigned) if self._chooser is not None else {},
             counters=dict(self.counters),
         )
 
@@ -295,8 +287,8 @@ class InProcessExecutor:
     def _key(self, spec: GenerationSpec) -> str | None:
         return self._key_fn(spec) if self._key_fn is not None else None
 
-    async def _lookup(self, key: str | None, *, count: bool = True) -> Clip | None:
-        """The stored clip for ``key``, marked as a hit; ``count`` tallies the hit or miss."""
+    async def _lookup(self, key: str | None) -> Clip | None:
+        """The stored clip for ``key``, marked as a hit (``submit`` tallies hits and misses)."""
         if self._store is None or key is None:
             return None
         try:
@@ -304,9 +296,15 @@ class InProcessExecutor:
         except Exception as exc:  # a store is an optimisation, never a reason to fail
             log.warning("cache lookup failed: %s", exc)
             clip = None
-        if count:
-            self.counters["cache_hits" if clip is not None else "cache_misses"] += 1
         return None if clip is None else dataclasses.replace(clip, cache_hit=True)
+
+    def _degraded(self, spec: GenerationSpec) -> GenerationSpec | None:
+        """The smaller spec an interactive request gets above the load threshold; None below it
+        (or when ``spec`` is already that small)."""
+        if self.load(spec) <= self.settings.degrade_threshold:
+            return None
+        s = self.settings
+        return degrade(spec, s.degrade_to, s.degraded_size, s.degraded_frames)
 
     def _join(self, job: Job, handle: ClipHandle) -> None:
         """Attach an identical request to a job already in flight; an interactive one promotes it."""

@@ -53,7 +53,6 @@ from reactclip.engine.executor.distributed.protocol import (
 )
 from reactclip.engine.executor.errors import Busy, Cancelled, ExecutorError, GenerationFailed, ShuttingDown
 from reactclip.engine.executor.events import EventCallback, ProgressEvent, Queued, Started
-from reactclip.engine.executor.executor import DEFAULT_VARIANT
 from reactclip.engine.executor.handle import ClipHandle
 from reactclip.engine.executor.load import CostModel
 from reactclip.engine.executor.queue import Priority
@@ -139,9 +138,9 @@ class DistributedExecutor:
         when Redis cannot be reached."""
         self._check_open()
         priority = Priority(priority)
-        if self._chooser is not None and spec.variant == DEFAULT_VARIANT:
+        if self._chooser is not None:
             # Chosen here, not on the worker, so that the cache key names the arm.
-            spec = spec.replace(variant=self._chooser.choose(user))
+            spec = self._chooser.assign(spec, user)
         handle = ClipHandle(spec, priority.value, guild or f"dm:{user}", user, on_event, self._cancel)
         key = self._key_fn(spec) if self._key_fn is not None else None
         try:
