@@ -3,9 +3,9 @@ once the models are loaded. Target: at most 20 ms per message.
 
 Rows, each timed on every text of eval/messages.jsonl one at a time, rows interleaved per text:
 the whole single-message analysis (``Orchestrator.analyze``), the MiniLM embedding alone, text
-moderation and emotion reading given that embedding, the lexicon-only moderation path when the
-moderator exposes one, and the text normalisation. Then the batched throughput of
-``Orchestrator.analyze_many`` over the whole set.
+moderation and emotion reading given that embedding, each model row again in eager PyTorch, the
+lexicon-only moderation path when the moderator exposes one, and the text normalisation. Then the
+batched throughput of ``Orchestrator.analyze_many`` over the whole set.
 
     python bench/analyze_speed.py                # writes the "## Analysis speed" section of docs/perf.md
     python bench/analyze_speed.py --no-write     # prints the section only
@@ -93,35 +93,37 @@ def _normalized(method: Callable[[str], Any], normalize: Callable[[str], str], t
 
 
 def build(texts: Sequence[str]) -> tuple[Any, Any, list[Row], float, list[str]]:
+    """The rows: the default (ONNX Runtime) analysis and its parts, each beside the same work in
+    eager PyTorch (``ModerationSettings.runtime = "torch"``), so one run gives their ratio."""
     from reactclip.bot.orchestrator import Orchestrator
     from reactclip.bot.settings import Settings
     from reactclip.moderation import RequestContext
     from reactclip.moderation.normalize import normalize
+    from reactclip.moderation.settings import ModerationSettings
 
     started = time.perf_counter()
     orchestrator = Orchestrator.from_settings(Settings())
     load_s = time.perf_counter() - started
+    eager = Orchestrator.from_settings(Settings(moderation=ModerationSettings(runtime="torch")))
     context = RequestContext()
-    embedder, moderator, emotion = orchestrator.embedder, orchestrator.moderator, orchestrator.emotion
+    moderator, emotion = orchestrator.moderator, orchestrator.emotion
     layer = moderator.state_layer or 0
-    encoded = {t: embedder.encode_states([normalize(t) or " "], layer) for t in texts}
+    encoded = {t: orchestrator.embedder.encode_states([normalize(t) or " "], layer) for t in texts}
     notes: list[str] = []
+
+    def encoding(embedder: Any) -> Callable[[str], Any]:
+        return lambda t: embedder.encode_states([normalize(t) or " "], layer)
+
+    def moderation(moderator: Any) -> Callable[[str], Any]:
+        return lambda t: moderator.check(t, context, encoded=encoded[t])
 
     rows = [
         Row("analyze (one message, everything)", lambda t: orchestrator.analyze(t, context)),
-        Row(
-            "encoding alone (normalize + MiniLM, vector and token states)",
-            lambda t: embedder.encode_states([normalize(t) or " "], layer),
-        ),
-        Row(
-            "the sentence vector alone, through sentence-transformers' encode (what analysis cost "
-            "before the tuned moderation head, less its 1 ms of moderation and emotion)",
-            lambda t: embedder.encode([normalize(t) or " "]),
-        ),
-        Row(
-            "text moderation given the encoding (lexicon, tuned head, n-grams)",
-            lambda t: moderator.check(t, context, encoded=encoded[t]),
-        ),
+        Row("analyze, eager PyTorch instead of ONNX Runtime", lambda t: eager.analyze(t, context)),
+        Row("encoding alone (normalize + MiniLM, vector and token states)", encoding(orchestrator.embedder)),
+        Row("encoding alone, eager PyTorch", encoding(eager.embedder)),
+        Row("text moderation given the encoding (lexicon, tuned head, n-grams)", moderation(moderator)),
+        Row("text moderation given the encoding, eager PyTorch head", moderation(eager.moderator)),
         Row(
             "emotion reading given the vector",
             lambda t: emotion.read(t, embedding=encoded[t].vectors[0]),

@@ -34,7 +34,7 @@ from reactclip.engine.prompting import EmotionReader, EmotionReading, spec_from_
 from reactclip.engine.service import build_executor
 from reactclip.engine.spec import GenerationSpec, SpecError, seed_for
 from reactclip.moderation import RequestContext, TextVerdict
-from reactclip.moderation.embedder import Embedder, Encoded, SentenceEmbedder
+from reactclip.moderation.embedder import Embedder, Encoded, load_embedder
 from reactclip.moderation.frames import FrameModerator
 from reactclip.moderation.normalize import normalize
 from reactclip.moderation.text import TextModerator
@@ -136,9 +136,9 @@ class Orchestrator:
     @classmethod
     def from_settings(cls, settings: Settings, executor: Executor | None = None) -> Orchestrator:
         """Load the text models now; the executor (and its backend) starts on the first ``generate``."""
-        embedder = SentenceEmbedder()
         moderation = settings.moderation
-        return cls(
+        embedder = load_embedder(moderation)
+        orchestrator = cls(
             settings,
             embedder,
             TextModerator(embedder, classifier_dir=moderation.classifier_dir),
@@ -146,6 +146,10 @@ class Orchestrator:
             FrameModerator(sample_frames=moderation.sample_frames) if moderation.frame_check else None,
             executor,
         )
+        # The first encoding exports MiniLM's ONNX graph when the cache lacks it (seconds): here,
+        # not in the first user's request.
+        embedder.encode_states([" "], orchestrator._state_layer)
+        return orchestrator
 
     # Analysis -----------------------------------------------------------------------------------
 

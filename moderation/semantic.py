@@ -11,7 +11,7 @@ time there is no scikit-learn.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -24,7 +24,7 @@ from reactclip.moderation.context import Strictness
 from reactclip.moderation.embedder import Encoded
 from reactclip.moderation.ngram import NgramClassifier
 from reactclip.moderation.ngram import default_model_path as default_ngram_path
-from reactclip.moderation.tuned import ModerationHead
+from reactclip.moderation.tuned import HeadModel, ModerationHead
 
 if TYPE_CHECKING:
     import torch
@@ -80,7 +80,7 @@ class SemanticClassifier:
 
     def __init__(
         self,
-        head: ModerationHead,
+        head: HeadModel,
         thresholds: SemanticThresholds | None = None,
         *,
         ngram: NgramClassifier | None = None,
@@ -113,10 +113,13 @@ class SemanticClassifier:
         *,
         head_path: Path | None = None,
         ngram_path: Path | None = None,
+        run_head: Callable[[ModerationHead], HeadModel] | None = None,
     ) -> SemanticClassifier:
         """The shipped (or given) layer on top of ``encoder_layers`` (the embedder's); its stored
-        thresholds unless ``thresholds`` is given."""
-        head = ModerationHead.load(encoder_layers, head_path)
+        thresholds unless ``thresholds`` is given. ``run_head``: where the head runs
+        (``Embedder.run_head``); PyTorch without it."""
+        loaded = ModerationHead.load(encoder_layers, head_path)
+        head = run_head(loaded) if run_head is not None else loaded
         with np.load(path or default_model_path(), allow_pickle=False) as data:
             classes = [Category(str(c)) for c in data["classes"]]
             if classes != head.classes:

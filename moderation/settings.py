@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 
 class ModerationSettings(BaseModel):
+    runtime: Literal["onnx", "torch"] = Field(
+        "onnx",
+        description="Where MiniLM and the moderation head run: ONNX Runtime (about 2.5x faster on CPU) "
+        "or eager PyTorch",
+    )
+    onnx_dir: Path = Field(
+        Path("~/.cache/reactclip/onnx"), description="Where the ONNX graphs exported on first use are kept"
+    )
     classifier_dir: Path | None = Field(
         None, description="A local transformers text-classification model used as a third text layer"
     )

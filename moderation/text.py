@@ -57,7 +57,9 @@ class TextModerator:
         self.embedder = embedder
         self.lexicon = lexicon or Lexicon()
         if semantic is None and embedder is not None:
-            semantic = SemanticClassifier.load(embedder.encoder_layers(), thresholds=semantic_thresholds)
+            semantic = SemanticClassifier.load(
+                embedder.encoder_layers(), thresholds=semantic_thresholds, run_head=embedder.run_head
+            )
         self.semantic = semantic
         self.classifier = (
             TransformersClassifier(classifier_dir, threshold=classifier_threshold) if classifier_dir else None

@@ -19,13 +19,16 @@ blend weight, thresholds) and data/ngram_model.npz (n-gram vocabulary, idf, weig
 sha256 of the training files so a test can tell stale weights. scikit-learn is needed here only (the
 dev extra), never at run time. 15 to 30 minutes on two CPU cores.
 
-Last run (3205 examples + 1566 everyday messages; out of fold, lexicon + layer; the layer flags at
+Last run (5095 examples + 1566 everyday messages; out of fold, lexicon + layer; the layer flags at
 most 5% of the hard negatives and 1% of everyday messages): n-gram weight 0.3, thresholds
-harassment 0.675, hate 0.525, self_harm 0.75, sexual 0.775, sexual_minors 0.15, violence_gore 0.70,
-any-unsafe sum 0.85. Caught: harassment 90.5%, hate 93.2%, self_harm 77.9%, sexual 85.8%,
-sexual_minors 98.1%, violence_gore 85.1%; flagged: hard negatives 4.5%, everyday 0.9%. The last
-1067 lines of train.jsonl are implicit unsafe messages (no stock phrase) and the safe messages
-that sit next to them, so these out-of-fold rates are on a harder set than the earlier 2138 lines.
+harassment 0.70, hate 0.725, self_harm 0.70, sexual 0.825, sexual_minors 0.15, violence_gore 0.75,
+any-unsafe sum 0.90. Caught: harassment 90.2%, hate 86.5%, self_harm 78.6%, sexual 83.3%,
+sexual_minors 98.3%, violence_gore 79.5%; flagged: hard negatives 3.3% by the layer, everyday 0.9%.
+The last 1890 lines of train.jsonl are written the way people ask the bot for a clip ("make a clip
+of ...", "/react ...", bare prompts) in every category, with their near-miss safe requests, and
+harms dressed in sexual words that an NSFW channel must still block; before them only about 5% of
+the harassment, hate and self-harm examples were requests. Every rate here is on a harder set than
+the last run's, so the two don't compare; on eval/ the catch went from 94.0% to 97.0%.
 A 2% everyday budget catches a few points more and blocks about four times as many ordinary
 requests; refusing people who did nothing wrong is the worse failure for this product, so the
 budget stays at 1%.
@@ -50,7 +53,7 @@ from reactclip.moderation.ngram import MODEL_FILE as NGRAM_MODEL_FILE
 from reactclip.moderation.ngram import ngram_features
 from reactclip.moderation.normalize import normalize
 from reactclip.moderation.semantic import MODEL_FILE
-from reactclip.moderation.tuned import HEAD_FILE, ModerationHead
+from reactclip.moderation.tuned import HEAD_FILE, ModerationHead, head_metadata
 
 if TYPE_CHECKING:
     import torch
@@ -256,12 +259,47 @@ def out_of_fold(
     return p_head, p_ngram, classes
 
 
+def save_out_of_fold(
+    path: Path, sha: str, p_head: np.ndarray, p_ngram: np.ndarray, classes: list[Category]
+) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(
+        path,
+        p_head=p_head,
+        p_ngram=p_ngram,
+        classes=np.array([c.value for c in classes]),
+        train_sha256=np.array(sha),
+        settings=np.array(_fit_settings()),
+    )
+
+
+def load_out_of_fold(path: Path, sha: str) -> tuple[np.ndarray, np.ndarray, list[Category]] | None:
+    """What ``save_out_of_fold`` wrote, if it is for this training data and these fit settings."""
+    if not path.exists():
+        return None
+    with np.load(path, allow_pickle=False) as data:
+        if str(data["train_sha256"]) != sha or str(data["settings"]) != _fit_settings():
+            return None
+        return data["p_head"], data["p_ngram"], [Category(str(c)) for c in data["classes"]]
+
+
+def _fit_settings() -> str:
+    head = [HEAD_START_LAYER, HEAD_EPOCHS, HEAD_LEARNING_RATE, OUT_LEARNING_RATE, HEAD_BATCH]
+    return json.dumps([*head, NGRAM_C, NGRAM_MIN_DF])
+
+
 def flagged_by(
     probabilities: np.ndarray, thresholds: np.ndarray, unsafe: np.ndarray, any_unsafe: float
 ) -> np.ndarray:
     """Rows the layer flags in a standard non-NSFW channel (SemanticClassifier.findings, vectorised)."""
     over = (probabilities[:, unsafe] >= thresholds[unsafe]).any(axis=1)
     return over | (probabilities[:, unsafe].sum(axis=1) >= any_unsafe)
+
+
+def blocked_mask(classes: list[Category], adult_allowed: bool) -> np.ndarray:
+    """Which classes a context blocks: every unsafe one, less sexual where adult content is allowed."""
+    allowed = {Category.NONE, Category.SEXUAL} if adult_allowed else {Category.NONE}
+    return np.array([c not in allowed for c in classes])
 
 
 def choose_thresholds(
@@ -274,7 +312,7 @@ def choose_thresholds(
     """Per-class thresholds (NONE gets 1.0) and the any-unsafe sum for lexicon + layer, on
     out-of-fold probabilities."""
     y = np.array([classes.index(c) for c in labels])
-    unsafe = np.array([c is not Category.NONE for c in classes])
+    unsafe = blocked_mask(classes, adult_allowed=False)
     safe_rows = y == classes.index(Category.NONE)
     hard_safe_rows = safe_rows & ~everyday
     minors = classes.index(Category.SEXUAL_MINORS)
@@ -288,7 +326,8 @@ def choose_thresholds(
     def recall(t: np.ndarray, k: int | np.integer) -> float:
         # The layer alone: the lexicon was written with these examples in view, so counting its
         # catches here would set thresholds that only hold on the training data.
-        return float(flagged_by(probabilities, t[:-1], unsafe, t[-1])[y == k].mean())
+        rows = y == k
+        return float(flagged_by(probabilities, t[:-1], unsafe, t[-1])[rows].mean()) if rows.any() else 1.0
 
     for _ in range(3):  # categories catch each other's rows: settle in a few passes
         for k in np.flatnonzero(unsafe):
@@ -339,17 +378,21 @@ def report(
     lexicon_hits: np.ndarray,
     any_unsafe: float,
     everyday: np.ndarray,
+    unsafe: np.ndarray,
 ) -> float:
-    """Print per-category catch rates; return the mean catch over unsafe categories (lexicon + layer)."""
+    """Print per-category catch rates in a context that blocks the ``unsafe`` classes; return the
+    mean catch over them (lexicon + layer)."""
     y = np.array([classes.index(c) for c in labels])
-    unsafe = np.array([c is not Category.NONE for c in classes])
     layer = flagged_by(probabilities, thresholds, unsafe, any_unsafe)
     both = layer | lexicon_hits
     print(f"  {name}, any-unsafe sum {any_unsafe:.2f}")
     catches = []
     for k, category in enumerate(classes):
         rows = y == k
-        if category is Category.NONE:
+        if not unsafe[k]:
+            if category is not Category.NONE:
+                print(f"    {category.value:14s} flagged  layer {layer[rows].mean():6.1%}  of {rows.sum()}")
+                continue
             for part, mask in (("hard safe", rows & ~everyday), ("everyday", rows & everyday)):
                 print(
                     f"    {part:9s} flagged  layer {layer[mask].mean():6.1%}"
@@ -371,6 +414,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=DATA_DIR / MODEL_FILE)
     parser.add_argument("--ngram-out", type=Path, default=DATA_DIR / NGRAM_MODEL_FILE)
     parser.add_argument("--head-out", type=Path, default=DATA_DIR / HEAD_FILE)
+    parser.add_argument(
+        "--oof-cache",
+        type=Path,
+        help="read the out-of-fold probabilities from this .npz when it holds them for the same "
+        "training data, else write them there (to iterate on the threshold search)",
+    )
+    parser.add_argument(
+        "--thresholds-only",
+        action="store_true",
+        help="choose the blend and thresholds again but keep the head and n-gram model in place "
+        "(they must have been trained on the same data)",
+    )
     args = parser.parse_args(argv)
 
     import torch
@@ -382,17 +437,38 @@ def main(argv: list[str] | None = None) -> None:
     everyday = np.array([False] * len(texts) + [True] * len(extra))
     texts, labels = texts + extra, labels + [Category.NONE] * len(extra)
     normalized = [normalize(t) for t in texts]
+    sha = training_sha256(args.data, args.everyday)
+    if args.thresholds_only and head_metadata(args.head_out).get("train_sha256") != sha:
+        raise SystemExit(f"{args.head_out} was trained on other data: train without --thresholds-only")
     embedder = SentenceEmbedder()
     layers = embedder.encoder_layers()
-    encoded = encode_all(embedder, normalized, HEAD_START_LAYER)
-    lexicon_hits = np.array([bool(lexicon.find(n)) for n in normalized])
+    encoded: Encoded | None = None
+
+    def encoded_texts() -> Encoded:
+        nonlocal encoded
+        if encoded is None:
+            encoded = encode_all(embedder, normalized, HEAD_START_LAYER)
+        return encoded
+
+    lexicon_found = [{hit.category for hit in lexicon.find(n)} for n in normalized]
+    lexicon_hits = np.array([bool(found) for found in lexicon_found])
+    # In an NSFW channel the lexicon's sexual finds are allowed; every other find still blocks.
+    lexicon_hits_adult = np.array([bool(found - {Category.SEXUAL}) for found in lexicon_found])
 
     # 1-2: blend weight and thresholds, both on out-of-fold probabilities.
-    p_head, p_ngram, classes = out_of_fold(encoded, normalized, labels, layers)
+    cached = load_out_of_fold(args.oof_cache, sha) if args.oof_cache else None
+    if cached is None:
+        p_head, p_ngram, classes = out_of_fold(encoded_texts(), normalized, labels, layers)
+        if args.oof_cache:
+            save_out_of_fold(args.oof_cache, sha, p_head, p_ngram, classes)
+    else:
+        p_head, p_ngram, classes = cached
+        print(f"out-of-fold probabilities from {args.oof_cache}")
     print(f"out-of-fold (5 folds), {len(texts)} examples; target: the layer catches {RECALL_TARGET:.0%}")
     print(f"per category, flagging <= {MAX_SAFE_FLAGGED:.0%} of safe beyond the lexicon", end="; ")
     print(f"sexual_minors <= {MINORS_MAX_THRESHOLD}")
     best_weight, best_catch, best_thresholds, best_any = 0.0, -1.0, np.ones(len(classes)), ANY_UNSAFE
+    unsafe, unsafe_adult = blocked_mask(classes, False), blocked_mask(classes, True)
     for weight in BLEND_WEIGHTS:
         blended = (1 - weight) * p_head + weight * p_ngram
         thresholds, any_unsafe = choose_thresholds(blended, labels, classes, lexicon_hits, everyday)
@@ -405,18 +481,26 @@ def main(argv: list[str] | None = None) -> None:
             lexicon_hits,
             any_unsafe,
             everyday,
+            unsafe,
         )
         if catch > best_catch + 1e-9:
             best_weight, best_catch, best_thresholds, best_any = weight, catch, thresholds, any_unsafe
     print(f"chosen n-gram weight {best_weight} (mean catch {best_catch:.1%}), thresholds:")
     print("  " + ", ".join(f"{c.value} {t:.3f}" for c, t in zip(classes, best_thresholds, strict=True)))
     print(f"  any-unsafe sum {best_any:.2f}")
+    report(
+        "NSFW channel (sexual allowed), the same thresholds",
+        (1 - best_weight) * p_head + best_weight * p_ngram,
+        best_thresholds,
+        labels,
+        classes,
+        lexicon_hits_adult,
+        best_any,
+        everyday,
+        unsafe_adult,
+    )
 
     # 3: the shipped models, fitted on everything.
-    sha = training_sha256(args.data, args.everyday)
-    fit_head(encoded, labels, classes, layers).save(args.head_out, {"train_sha256": sha})
-    ngrams = fit_ngrams(normalized, labels)
-    assert ngrams.classes == classes
     np.savez(
         args.out,
         classes=np.array([c.value for c in classes]),
@@ -425,6 +509,12 @@ def main(argv: list[str] | None = None) -> None:
         ngram_weight=np.array(best_weight, dtype=np.float32),
         train_sha256=np.array(sha),
     )
+    if args.thresholds_only:
+        print(f"wrote {args.out}; kept {args.head_out} and {args.ngram_out}")
+        return
+    fit_head(encoded_texts(), labels, classes, layers).save(args.head_out, {"train_sha256": sha})
+    ngrams = fit_ngrams(normalized, labels)
+    assert ngrams.classes == classes
     np.savez_compressed(
         args.ngram_out,
         vocabulary=np.array("\n".join(ngrams.vocabulary)),

@@ -18,7 +18,7 @@ import copy
 import json
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -30,6 +30,18 @@ HEAD_FILE = "moderation_head.safetensors"
 LOGIT_SCALE = 10.0
 """The pooled vector is L2-normalised (as MiniLM's own output is); this scale lets the linear layer
 reach confident probabilities from unit vectors."""
+
+
+class HeadModel(Protocol):
+    """What the semantic layer needs of a head, wherever it runs (PyTorch here, or
+    onnx_runtime.OnnxHead)."""
+
+    start_layer: int
+    classes: list[Category]
+
+    def probabilities(self, encoded: Encoded) -> np.ndarray:
+        """Class probabilities (columns follow ``classes``) for every sentence of ``encoded``."""
+        ...
 
 
 def default_head_path() -> Path:

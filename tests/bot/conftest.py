@@ -38,10 +38,12 @@ def recording_backend() -> RecordingBackend:
 
 @pytest.fixture(scope="session")
 def text_models() -> dict[str, Any]:
-    """The real embedder, text moderator and emotion reader, shared by every bot test."""
+    """The real embedder (in the default runtime), text moderator and emotion reader, shared by every
+    bot test."""
     from reactclip.engine.prompting import EmotionReader
-    from reactclip.moderation.embedder import SentenceEmbedder
+    from reactclip.moderation.embedder import load_embedder
+    from reactclip.moderation.settings import ModerationSettings
     from reactclip.moderation.text import TextModerator
 
-    embedder = SentenceEmbedder()
+    embedder = load_embedder(ModerationSettings())
     return {"embedder": embedder, "moderator": TextModerator(embedder), "emotion": EmotionReader(embedder)}

@@ -30,7 +30,7 @@ from test_discord_e2e import ClipBot, payload, run
 from voicelink import VoiceServer
 
 fake_discord = plugin.fake_discord
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("libopus")]
 
 Connect = Callable[[discord.VoiceChannel], Awaitable[DaveVoiceRecvClient]]
 

@@ -31,6 +31,8 @@ from voicelink import VoiceServer, dave_group
 
 fake_discord = plugin.fake_discord
 
+pytestmark = pytest.mark.usefixtures("libopus")
+
 
 def tone(frequency: float, seconds: float) -> bytes:
     t = np.arange(round(seconds * SAMPLE_RATE)) / SAMPLE_RATE

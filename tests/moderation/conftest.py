@@ -75,6 +75,9 @@ class ZeroEmbedder:
     def encoder_layers(self) -> torch.nn.ModuleList:
         return self.layers
 
+    def run_head(self, head: ModerationHead) -> ModerationHead:
+        return head
+
 
 SemanticModeratorFactory = Callable[..., TextModerator]
 

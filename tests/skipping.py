@@ -1,0 +1,17 @@
+"""Skip or fail over a missing tool or service, the same way in every test module."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def require(problem: str | None, flag: str, fix: str) -> None:
+    """Skip the test over a missing tool or service (``problem``), or fail it where ``flag`` is set
+    to 1 (CI sets it: there a missing tool is a broken setup, not a reason to skip)."""
+    if problem is None:
+        return
+    if os.environ.get(flag) == "1":
+        pytest.fail(f"{flag}=1 but {problem}")
+    pytest.skip(f"{problem}; {fix} (or set {flag}=1 to fail instead)")
