@@ -19,16 +19,21 @@ blend weight, thresholds) and data/ngram_model.npz (n-gram vocabulary, idf, weig
 sha256 of the training files so a test can tell stale weights. scikit-learn is needed here only (the
 dev extra), never at run time. 15 to 30 minutes on two CPU cores.
 
-Last run (5095 examples + 1566 everyday messages; out of fold, lexicon + layer; the layer flags at
-most 5% of the hard negatives and 1% of everyday messages): n-gram weight 0.3, thresholds
-harassment 0.70, hate 0.725, self_harm 0.70, sexual 0.825, sexual_minors 0.15, violence_gore 0.75,
-any-unsafe sum 0.90. Caught: harassment 90.2%, hate 86.5%, self_harm 78.6%, sexual 83.3%,
-sexual_minors 98.3%, violence_gore 79.5%; flagged: hard negatives 3.3% by the layer, everyday 0.9%.
-The last 1890 lines of train.jsonl are written the way people ask the bot for a clip ("make a clip
-of ...", "/react ...", bare prompts) in every category, with their near-miss safe requests, and
-harms dressed in sexual words that an NSFW channel must still block; before them only about 5% of
-the harassment, hate and self-harm examples were requests. Every rate here is on a harder set than
-the last run's, so the two don't compare; on eval/ the catch went from 94.0% to 97.0%.
+Last run (6120 examples + 1566 everyday messages; out of fold, lexicon + layer; the layer flags at
+most 5% of the hard negatives and 1% of everyday messages): n-gram weight 0.4, thresholds
+harassment 0.775, hate 0.725, self_harm 0.80, sexual 0.725, sexual_minors 0.15, violence_gore
+0.625, any-unsafe sum 0.85. Caught: harassment 82.3%, hate 81.4%, self_harm 65.4%, sexual 87.0%,
+sexual_minors 98.7%, violence_gore 83.3% (mean 84.7%); flagged: hard negatives 2.6% by the layer,
+everyday 0.9%. Lines 3206-5095 of train.jsonl are written the way people ask the bot for a clip
+("make a clip of ...", "/react ...", bare prompts) in every category, with their near-miss safe
+requests, and harms dressed in sexual words that an NSFW channel must still block; before them only
+about 5% of the harassment, hate and self-harm examples were requests. Lines 5096-6120 are harms
+carried by meaning alone (plans and eating-disorder goals with no stock word, violence described by
+what happens to a body, bigotry without slurs, harassment without insults) and their near misses:
+the hardest lines of the set, so out-of-fold rates fell while eval/'s stayed (unsafe caught 94.0%
+before the first batch, 97.0% after it and after the second).
+Tuning more layers (from layer 2: four tuned layers) caught 0.6 points more out of fold on the
+5095-line set, at twice the training time and about 1.5 ms more per message; not worth it yet.
 A 2% everyday budget catches a few points more and blocks about four times as many ordinary
 requests; refusing people who did nothing wrong is the worse failure for this product, so the
 budget stays at 1%.
