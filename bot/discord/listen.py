@@ -141,6 +141,16 @@ class ListeningSession:
             now = self._loop.time()
             for utterance in self._segmenters.close_idle(now):
                 self._spawn(utterance)
+            if self.voice_client.channel != channel:
+                # Someone with Move Members dragged the bot elsewhere: listen there, and say so.
+                channel = self.voice_client.channel
+                empty_since = None
+                log.info("voice: moved guild=%s", self.guild.id)
+                with contextlib.suppress(discord.HTTPException):
+                    await self.text_channel.send(
+                        f"I was moved: now listening in {channel.mention}",
+                        allowed_mentions=discord.AllowedMentions.none(),
+                    )
             if any(not member.bot for member in channel.members):
                 empty_since = None
                 continue

@@ -158,30 +158,42 @@ def test_listen_is_refused_politely_when_off_without_the_permission_or_outside_v
     play(fake_discord, bot, server, scenario)
 
 
-def test_listening_stops_once_everyone_has_left_the_voice_channel(
+async def mod_starts_listening(fake: FakeDiscord) -> None:
+    """The owner turns voice triggers on and the mod starts listening in the lounge."""
+    await answer(fake, "reactclip settings set", {"voice_triggers": True}, user="owner")
+    assert (await answer(fake, "reactclip listen", user="mod")).startswith("🎙️ listening")
+
+
+@pytest.fixture
+def quick_to_leave(
     fake_discord: FakeDiscord,
     clean_env: Path,
     text_models: dict[str, Any],
     recording_backend: Any,
     vosk_ko_model: Path,
-) -> None:
-    world = fake_discord.world
-    lounge, general = world.channel("lounge").id, world.channel("general").id
-    joined: list[int] = []
-    bot, server = voice_bot(
+) -> tuple[ClipBot, VoiceServer]:
+    """A voice bot with alice and mod in the lounge that leaves a voice channel empty for 1 s."""
+    return voice_bot(
         fake_discord,
         clean_env,
         text_models,
         recording_backend,
         vosk_ko_model,
         ["alice", "mod"],
-        joined,
+        [],
         voice_empty_leave_s=1.0,
     )
 
+
+def test_listening_stops_once_everyone_has_left_the_voice_channel(
+    fake_discord: FakeDiscord, quick_to_leave: tuple[ClipBot, VoiceServer]
+) -> None:
+    world = fake_discord.world
+    lounge, general = world.channel("lounge").id, world.channel("general").id
+    bot, server = quick_to_leave
+
     async def scenario() -> None:
-        await answer(fake_discord, "reactclip settings set", {"voice_triggers": True}, user="owner")
-        assert (await answer(fake_discord, "reactclip listen", user="mod")).startswith("🎙️ listening")
+        await mod_starts_listening(fake_discord)
         await fake_discord.move_voice("mod", None)
         await asyncio.sleep(2.0)  # alice is still there: it stays
         assert world.guild.id in listening(bot).sessions
@@ -190,6 +202,31 @@ def test_listening_stops_once_everyone_has_left_the_voice_channel(
         assert payload(said)["content"] == f"stopped listening: nobody is left in <#{lounge}>"
         assert world.guild.id not in listening(bot).sessions
         assert await refusal(fake_discord, "reactclip stop", user="mod") == NOT_LISTENING
+
+    play(fake_discord, bot, server, scenario)
+
+
+def test_a_bot_moved_to_another_voice_channel_listens_there_and_says_so(
+    fake_discord: FakeDiscord, quick_to_leave: tuple[ClipBot, VoiceServer]
+) -> None:
+    world = fake_discord.world
+    studio, general = world.channel("studio").id, world.channel("general").id
+    bot, server = quick_to_leave
+
+    async def scenario() -> None:
+        await mod_starts_listening(fake_discord)
+        # The mod drags the bot and alice to the studio; the mod stays in the lounge.
+        await fake_discord.move_voice("alice", studio)
+        await fake_discord.move_voice("reactclip", studio)
+        said = await fake_discord.wait_for_channel_message(general, timeout=30)
+        assert payload(said)["content"] == f"I was moved: now listening in <#{studio}>"
+        await asyncio.sleep(2.0)  # alice is in the studio with it: it stays
+        assert world.guild.id in listening(bot).sessions
+        # The studio empties while the lounge still has the mod: it is the studio that counts.
+        await fake_discord.move_voice("alice", None)
+        said = await fake_discord.wait_for_channel_message(general, timeout=30)
+        assert payload(said)["content"] == f"stopped listening: nobody is left in <#{studio}>"
+        assert world.guild.id not in listening(bot).sessions
 
     play(fake_discord, bot, server, scenario)
 

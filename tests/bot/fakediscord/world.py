@@ -322,7 +322,8 @@ def default_world() -> World:
     - users ``alice`` (a plain member), ``mod`` (Manage Messages, Manage Server and Move Members through the
       ``Moderator`` role) and ``owner`` (the guild's owner, so every permission);
     - channels ``general`` (nsfw false), ``nsfw`` (nsfw true), the thread ``nsfw-thread``, whose
-      parent is ``nsfw``, and the voice channel ``lounge`` (nobody in it: see ``voice_states``);
+      parent is ``nsfw``, and the voice channels ``lounge`` and ``studio`` (nobody in them: see
+      ``voice_states``);
     - the bot as a member with the ``reactclip`` role (send, attach, embed, react).
     """
     ids = itertools.count(1_200_000_000_000_000_001)
@@ -340,12 +341,13 @@ def default_world() -> World:
         next(ids), "nsfw-thread", type=PUBLIC_THREAD, guild_id=guild_id, parent_id=nsfw.id, owner_id=alice.id
     )
     lounge = FakeChannel(next(ids), "lounge", type=VOICE, guild_id=guild_id, position=2)
+    studio = FakeChannel(next(ids), "studio", type=VOICE, guild_id=guild_id, position=3)
     guild = FakeGuild(
         id=guild_id,
         name="Test Guild",
         owner_id=owner.id,
         roles=[everyone, moderator, bot_role],
-        channels=[general, nsfw, nsfw_thread, lounge],
+        channels=[general, nsfw, nsfw_thread, lounge, studio],
         members={bot.id: [bot_role.id], alice.id: [], mod.id: [moderator.id], owner.id: []},
     )
     return World(bot=bot, users=[alice, mod, owner], guilds=[guild])
