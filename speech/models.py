@@ -3,7 +3,8 @@
 
 An install is all or nothing: the zip is downloaded and checked (size, MD5) and unpacked into a
 staging folder beside the target, every member's path checked to stay inside it, and only a whole,
-verified model is renamed into place. Whatever happens, the staging folder is removed.
+verified model is renamed into place. Whatever happens, the staging folder is removed. A zip
+downloaded elsewhere (for a host with no network) installs the same way (``install_archive``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -88,13 +90,34 @@ def install_model(
 
     An existing model at ``target`` stays unless ``replace``; it is swapped out only once the new
     one is complete."""
+    return _install(target, replace, lambda archive: _download(entry, archive, timeout_s))
+
+
+def install_archive(archive: Path, target: Path, *, md5: str | None = None, replace: bool = False) -> Path:
+    """Unpack a model zip fetched some other way (a host with no network: download it elsewhere,
+    copy it over) as ``target``, as ``install_model`` does; ``md5``, the list's checksum, is
+    checked first when given."""
+    if not archive.is_file():
+        raise SpeechModelError(f"there is no model archive at {archive}")
+
+    def verify(copy: Path) -> None:
+        if md5 is not None and _md5_of(archive) != md5.lower():
+            raise SpeechModelError(f"{archive.name} does not match the MD5 checksum given")
+        shutil.copyfile(archive, copy)
+
+    return _install(target, replace, verify)
+
+
+def _install(target: Path, replace: bool, fetch: Callable[[Path], None]) -> Path:
+    """``fetch`` the zip into a staging folder beside ``target``, unpack it there, check it is a
+    model and swap it in; the staging folder goes whatever happens."""
     if target.exists() and not replace:
         raise SpeechModelError(f"{target} already exists; pass --force to replace it")
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         archive = staging / "model.zip"
-        _download(entry, archive, timeout_s)
+        fetch(archive)
         unpacked = _unpack(archive, staging / "model")
         check_model_dir(unpacked)
         if target.exists():
@@ -103,6 +126,14 @@ def install_model(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def _md5_of(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as source:
+        while chunk := source.read(DOWNLOAD_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _open(url: str, what: str, timeout_s: float) -> IO[bytes]:

@@ -184,6 +184,27 @@ def test_models_vosk_downloads_a_named_model_beside_the_configured_one(
     ]
 
 
+def test_models_vosk_installs_a_zip_copied_from_another_machine(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = clean_env / "vosk-model-xx-0.1.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for name in ("am/final.mdl", "conf/model.conf"):
+            zipped.writestr(f"vosk-model-xx-0.1/{name}", b"data")
+    configured = clean_env / "vosk" / "vosk-model-small-en-us-0.15"
+    monkeypatch.setenv("REACTCLIP_VOSK_MODEL", str(configured))
+    # No list is fetched: a list URL nobody answers on would fail the command if it were.
+    monkeypatch.setenv("REACTCLIP_SPEECH__VOSK_MODEL_LIST_URL", "http://127.0.0.1:9/unused")
+    md5 = hashlib.md5(archive.read_bytes()).hexdigest()
+    code, out, err = invoke("models", "vosk", "--archive", str(archive), "--md5", md5)
+    assert code == 0, err
+    target = clean_env / "vosk" / "vosk-model-xx-0.1"  # named after the zip, beside the configured one
+    assert (target / "am" / "final.mdl").read_bytes() == b"data"
+    assert out.splitlines()[0] == f"installed vosk-model-xx-0.1 at {target}"
+    code, _, err = invoke("models", "vosk", "--archive", str(clean_env / "nope.zip"))
+    assert code == 1 and "there is no model archive at" in err and "Traceback" not in err
+
+
 def test_models_vosk_leaves_an_installed_model_alone(
     clean_env: Path, monkeypatch: pytest.MonkeyPatch, vosk_ko_model: Path
 ) -> None:

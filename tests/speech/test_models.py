@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from reactclip.speech.errors import SpeechModelError
-from reactclip.speech.models import ModelEntry, check_model_dir, find_model, install_model
+from reactclip.speech.models import ModelEntry, check_model_dir, find_model, install_archive, install_model
 
 NAME = "vosk-model-test-0.1"
 FILES = {"am/final.mdl": b"acoustic model", "conf/model.conf": b"--sample-frequency=16000\n", "README": b"hi"}
@@ -177,4 +177,29 @@ def test_without_a_network_the_error_is_one_clear_line(tmp_path: Path) -> None:
     entry = ModelEntry(NAME, f"http://127.0.0.1:{port}/{NAME}.zip", "0" * 32, 10)
     with pytest.raises(SpeechModelError, match=f"could not download {NAME}"):
         install_model(entry, tmp_path / "models" / NAME, 5)
+    assert leftovers(tmp_path) == []
+
+
+def test_a_zip_fetched_elsewhere_installs_without_a_network(tmp_path: Path) -> None:
+    """An air-gapped host: the zip was downloaded on another machine and copied over."""
+    archive = tmp_path / f"{NAME}.zip"
+    archive.write_bytes(model_zip(FILES))
+    md5 = hashlib.md5(archive.read_bytes()).hexdigest()
+    target = install_archive(archive, tmp_path / "models" / NAME, md5=md5.upper())
+    check_model_dir(target)
+    assert (target / "am" / "final.mdl").read_bytes() == FILES["am/final.mdl"]
+    assert archive.exists(), "the operator's zip is left where it was"
+    assert leftovers(tmp_path) == [NAME]
+
+
+def test_a_zip_fetched_elsewhere_is_checked_like_a_download(tmp_path: Path) -> None:
+    archive = tmp_path / "model.zip"
+    archive.write_bytes(model_zip(FILES))
+    with pytest.raises(SpeechModelError, match="does not match the MD5"):
+        install_archive(archive, tmp_path / "models" / NAME, md5="0" * 32)
+    archive.write_bytes(model_zip({"README": b"not a model"}))
+    with pytest.raises(SpeechModelError, match="not a Vosk model directory"):
+        install_archive(archive, tmp_path / "models" / NAME)
+    with pytest.raises(SpeechModelError, match="no model archive at"):
+        install_archive(tmp_path / "missing.zip", tmp_path / "models" / NAME)
     assert leftovers(tmp_path) == []
