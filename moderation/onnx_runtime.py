@@ -1,7 +1,7 @@
-"""MiniLM and the moderation head run through ONNX Runtime: the same weights, about 2.5x faster.
+"""MiniLM and the moderation head run through ONNX Runtime: the same weights, about twice as fast.
 
 For one short message on one core, eager PyTorch spends most of MiniLM's time dispatching small
-operators; ONNX Runtime runs the same graph, fused, in well under half the time, which is what keeps
+operators; ONNX Runtime runs the same graph, fused, in under half the time, which is what keeps
 a message's whole analysis inside its 20 ms (bench/analyze_speed.py shows both side by side).
 
 The graphs are exported from the loaded PyTorch modules on first use and kept in a cache folder

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 class ModerationSettings(BaseModel):
     runtime: Literal["onnx", "torch"] = Field(
         "onnx",
-        description="Where MiniLM and the moderation head run: ONNX Runtime (about 2.5x faster on CPU) "
+        description="Where MiniLM and the moderation head run: ONNX Runtime (about twice as fast on CPU) "
         "or eager PyTorch",
     )
     onnx_dir: Path = Field(
