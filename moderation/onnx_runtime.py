@@ -5,14 +5,16 @@ operators; ONNX Runtime runs the same graph, fused, in under half the time, whic
 a message's whole analysis inside its 20 ms (bench/analyze_speed.py shows both side by side).
 
 The graphs are exported from the loaded PyTorch modules on first use and kept in a cache folder
-(``ModerationSettings.onnx_dir``), named by a hash of the weights, the layer and the torch version,
-so a retrained head or another embedder never reads a stale graph. Training (train.py) stays on
+(``ModerationSettings.onnx_dir``), named by a hash of the weights, the code that defines them, the
+layer and the torch version, so a retrained head, another embedder or changed code never reads a
+stale graph. Training (train.py) stays on
 PyTorch: it needs gradients and the token states as tensors.
 """
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import logging
 import os
 import tempfile
@@ -26,7 +28,7 @@ import torch
 
 from reactclip.moderation.categories import Category
 from reactclip.moderation.embedder import Encoded, SentenceEmbedder
-from reactclip.moderation.tuned import ModerationHead
+from reactclip.moderation.tuned import ModerationHead, check_start_layer, pooled_unit_vectors
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -36,11 +38,16 @@ logger = logging.getLogger("reactclip.moderation")
 OPSET = 17
 
 
-def _weights_sha256(module: torch.nn.Module, *extra: str) -> str:
+def _graph_sha256(module: torch.nn.Module, *extra: str) -> str:
+    """What the exported graph depends on: the weights, and the source of every module class in it
+    (this file, tuned.py, transformers' BERT), so a code change exports again."""
     digest = hashlib.sha256()
     for name, tensor in module.state_dict().items():
         digest.update(name.encode())
         digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    sources = {inspect.getsourcefile(type(m)) for m in module.modules()} | {__file__}
+    for source in sorted(s for s in sources if s):
+        digest.update(Path(source).read_bytes())
     for part in (*extra, torch.__version__, str(OPSET)):
         digest.update(part.encode())
     return digest.hexdigest()[:24]
@@ -59,7 +66,7 @@ class Graph:
     dynamic: dict[str, dict[int, str]]
 
     def file_name(self) -> str:
-        return f"{self.name}-{_weights_sha256(self.module, self.name, *self.inputs, *self.outputs)}.onnx"
+        return f"{self.name}-{_graph_sha256(self.module, self.name, *self.inputs, *self.outputs)}.onnx"
 
 
 class GraphCache:
@@ -138,9 +145,7 @@ class _EncoderGraph(torch.nn.Module):
             output_hidden_states=True,
         )
         hidden = output.hidden_states
-        weights = attention_mask[..., None].to(hidden[-1].dtype)
-        pooled = (hidden[-1] * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
-        return torch.nn.functional.normalize(pooled, dim=-1), hidden[self.layer]
+        return pooled_unit_vectors(hidden[-1], attention_mask), hidden[self.layer]
 
 
 class _HeadGraph(torch.nn.Module):
@@ -172,8 +177,7 @@ class OnnxHead:
         )
 
     def probabilities(self, encoded: Encoded) -> np.ndarray:
-        if encoded.layer != self.start_layer:
-            raise ValueError(f"the head starts at layer {self.start_layer}, got states of {encoded.layer}")
+        check_start_layer(self.start_layer, encoded)
         feeds = {
             "states": encoded.states.float().numpy(),
             "attention_mask": encoded.mask.to(torch.int64).numpy(),

@@ -42,6 +42,7 @@ budget stays at 1%.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -447,13 +448,8 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"{args.head_out} was trained on other data: train without --thresholds-only")
     embedder = SentenceEmbedder()
     layers = embedder.encoder_layers()
-    encoded: Encoded | None = None
-
-    def encoded_texts() -> Encoded:
-        nonlocal encoded
-        if encoded is None:
-            encoded = encode_all(embedder, normalized, HEAD_START_LAYER)
-        return encoded
+    # Encoded once, and only if a head is fitted (not with cached out-of-fold and --thresholds-only).
+    encoded_texts = functools.cache(lambda: encode_all(embedder, normalized, HEAD_START_LAYER))
 
     lexicon_found = [{hit.category for hit in lexicon.find(n)} for n in normalized]
     lexicon_hits = np.array([bool(found) for found in lexicon_found])

@@ -44,6 +44,19 @@ class HeadModel(Protocol):
         ...
 
 
+def pooled_unit_vectors(states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The mean of each sentence's token states over its mask, L2-normalised: all-MiniLM-L6-v2's
+    sentence vector from its last layer, and what the head pools from its own."""
+    weights = mask[..., None].to(states.dtype)
+    pooled = (states * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(pooled, dim=-1)
+
+
+def check_start_layer(start_layer: int, encoded: Encoded) -> None:
+    if encoded.layer != start_layer:
+        raise ValueError(f"the head starts at layer {start_layer}, got states of {encoded.layer}")
+
+
 def default_head_path() -> Path:
     return Path(str(resources.files("reactclip.moderation") / "data" / HEAD_FILE))
 
@@ -70,16 +83,12 @@ class ModerationHead(torch.nn.Module):
         for layer in self.layers:
             output = layer(states, attention_mask=additive)
             states = output[0] if isinstance(output, tuple) else output
-        weights = mask[..., None].to(states.dtype)
-        pooled = (states * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
-        pooled = torch.nn.functional.normalize(pooled, dim=-1)
-        return self.out(self.dropout(pooled) * LOGIT_SCALE)
+        return self.out(self.dropout(pooled_unit_vectors(states, mask)) * LOGIT_SCALE)
 
     @torch.inference_mode()
     def probabilities(self, encoded: Encoded) -> np.ndarray:
         """Class probabilities (columns follow ``classes``) for every sentence of ``encoded``."""
-        if encoded.layer != self.start_layer:
-            raise ValueError(f"the head starts at layer {self.start_layer}, got states of {encoded.layer}")
+        check_start_layer(self.start_layer, encoded)
         self.eval()
         logits = self(encoded.states.float(), encoded.mask)
         return torch.softmax(logits, dim=-1).numpy().astype(np.float32)

