@@ -15,8 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol
 
 import discord
 
@@ -37,6 +37,12 @@ JOIN_TIMEOUT_S = 20.0
 RECOGNITION_SLOTS = 2
 """Utterances recognised at once across every guild: Vosk is CPU-bound, and more threads than
 cores would only slow each one (and the event loop's host) down."""
+MAX_BACKLOG = 4
+"""Utterances of one guild waiting for recognition or in it. Past that, new ones are skipped: a
+crowded channel must not queue minutes of speech ahead of other guilds', and a reaction that late
+is no use to anyone."""
+BEHIND_NOTICE_S = 60.0
+"""At most one "couldn't keep up" line per guild in this many seconds."""
 
 VOICE_OFF = (
     "listening in voice channels is off in this server; "
@@ -115,8 +121,12 @@ class ListeningSession:
         self._loop = asyncio.get_running_loop()
         self._tasks: set[asyncio.Task[None]] = set()
         self._ticker: asyncio.Task[None] | None = None
+        self._backlog = 0
+        self._behind_told_at: float | None = None
         self.heard = 0
         """Utterances transcribed so far (a count only)."""
+        self.skipped = 0
+        """Utterances skipped because the guild's backlog was full (a count only)."""
 
     @property
     def guild(self) -> discord.Guild:
@@ -146,11 +156,7 @@ class ListeningSession:
                 channel = self.voice_client.channel
                 empty_since = None
                 log.info("voice: moved guild=%s", self.guild.id)
-                with contextlib.suppress(discord.HTTPException):
-                    await self.text_channel.send(
-                        f"I was moved: now listening in {channel.mention}",
-                        allowed_mentions=discord.AllowedMentions.none(),
-                    )
+                await self._say(f"I was moved: now listening in {channel.mention}")
             if any(not member.bot for member in channel.members):
                 empty_since = None
                 continue
@@ -168,18 +174,44 @@ class ListeningSession:
         """Listening ended without ``/reactclip stop``: ``line`` to the text channel."""
         self._on_end(self)
         self._segmenters.flush_all()
-        with contextlib.suppress(discord.HTTPException):
-            await self.text_channel.send(line, allowed_mentions=discord.AllowedMentions.none())
+        await self._say(line)
 
     def _spawn(self, utterance: Utterance) -> None:
-        task = self._loop.create_task(self._answer(utterance))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _answer(self, utterance: Utterance) -> None:
         member = self.guild.get_member(int(utterance.speaker))  # type: ignore[call-overload]
         if member is None or member.bot:
             return
+        if self._backlog >= MAX_BACKLOG:
+            self.skipped += 1
+            log.info("voice: behind, skipped an utterance guild=%s", self.guild.id)
+            self._tell_behind()
+            return
+        self._backlog += 1
+        self._track(self._answer(member, utterance))
+
+    def _track(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` as a task that ``stop`` cancels."""
+        task = self._loop.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _tell_behind(self) -> None:
+        """Say (at most once per BEHIND_NOTICE_S) that some speech was skipped, so a wake phrase
+        that got no clip is explained rather than silently lost."""
+        now = self._loop.time()
+        if self._behind_told_at is not None and now - self._behind_told_at < BEHIND_NOTICE_S:
+            return
+        self._behind_told_at = now
+        where = self.voice_client.channel.mention
+        self._track(
+            self._say(f"too many people are talking at once in {where} for me to keep up: I skipped some")
+        )
+
+    async def _say(self, line: str) -> None:
+        """``line`` in the text channel, pinging nobody; a failed send is not worth a traceback."""
+        with contextlib.suppress(discord.HTTPException):
+            await self.text_channel.send(line, allowed_mentions=discord.AllowedMentions.none())
+
+    async def _answer(self, member: discord.Member, utterance: Utterance) -> None:
         who = f"guild={self.guild.id} user={hash_user(member.id)}"
         try:
             async with self._recognizing:
@@ -187,6 +219,8 @@ class ListeningSession:
         except Exception:
             log.warning("voice: recognition failed %s", who, exc_info=True)
             return
+        finally:
+            self._backlog -= 1
         del utterance  # the audio goes no further than recognition
         self.heard += 1
         if not transcript.words or transcript.confidence < self._min_confidence:

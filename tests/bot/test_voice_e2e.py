@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -17,10 +18,11 @@ import pytest
 
 from reactclip.bot.discord.cog import ReactCog
 from reactclip.bot.discord.errors import NOT_ENABLED_HERE
-from reactclip.bot.discord.listen import NOT_IN_VOICE, NOT_LISTENING, VOICE_OFF
+from reactclip.bot.discord.listen import MAX_BACKLOG, NOT_IN_VOICE, NOT_LISTENING, VOICE_OFF
 from reactclip.bot.discord.voice_receive import DaveVoiceRecvClient
 from reactclip.engine.encode import probe_video
 from reactclip.speech.recognize import VoskTranscriber
+from reactclip.speech.transcript import Transcript
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "speech"))
@@ -50,32 +52,40 @@ def connect_to(server: VoiceServer, speakers: list[int], joined: list[int]) -> C
     return connect
 
 
+MakeVoiceBot = Callable[..., tuple[ClipBot, VoiceServer]]
+
+
+@pytest.fixture
 def voice_bot(
-    fake: FakeDiscord,
+    fake_discord: FakeDiscord,
     clean_env: Path,
     text_models: dict[str, Any],
-    backend: Any,
-    vosk_model: Path,
-    in_voice: list[str],
-    joined: list[int],
-    **discord_fields: Any,
-) -> tuple[ClipBot, VoiceServer]:
-    """A bot whose cog hears with the real Vosk model and joins voice through ``connect_to``, and
-    the voice server its call is linked to; the members ``in_voice`` are in "lounge".
+    recording_backend: Any,
+    vosk_ko_model: Path,
+) -> MakeVoiceBot:
+    """Makes a bot whose cog hears with the real Vosk model (or ``transcriber``, which wraps it) and
+    joins voice through ``connect_to``, and the voice server its call is linked to; the members
+    ``in_voice`` are in "lounge", and the channels it joins are added to ``joined``.
     ``discord_fields`` override DiscordSettings fields."""
-    world = fake.world
-    speakers = [world.user(name).id for name in in_voice]
-    world.guild.voice_states.update(dict.fromkeys(speakers, world.channel("lounge").id))
-    server = VoiceServer()
-    bot = ClipBot(
-        text_models,
-        backend,
-        clean_env / "guilds.sqlite3",
-        transcriber=VoskTranscriber(vosk_model),
-        voice_connect=connect_to(server, speakers, joined),
-        **discord_fields,
-    )
-    return bot, server
+
+    def make(
+        in_voice: list[str], joined: list[int] | None = None, transcriber: Any = None, **discord_fields: Any
+    ) -> tuple[ClipBot, VoiceServer]:
+        world = fake_discord.world
+        speakers = [world.user(name).id for name in in_voice]
+        world.guild.voice_states.update(dict.fromkeys(speakers, world.channel("lounge").id))
+        server = VoiceServer()
+        bot = ClipBot(
+            text_models,
+            recording_backend,
+            clean_env / "guilds.sqlite3",
+            transcriber=transcriber or VoskTranscriber(vosk_ko_model),
+            voice_connect=connect_to(server, speakers, [] if joined is None else joined),
+            **discord_fields,
+        )
+        return bot, server
+
+    return make
 
 
 def play(
@@ -111,18 +121,12 @@ async def refusal(fake: FakeDiscord, command: str, **who: Any) -> str:
 
 
 def test_listen_is_refused_politely_when_off_without_the_permission_or_outside_voice(
-    fake_discord: FakeDiscord,
-    clean_env: Path,
-    text_models: dict[str, Any],
-    recording_backend: Any,
-    vosk_ko_model: Path,
+    fake_discord: FakeDiscord, voice_bot: MakeVoiceBot, recording_backend: Any
 ) -> None:
     joined: list[int] = []
     world = fake_discord.world
     lounge = world.channel("lounge").id
-    bot, server = voice_bot(
-        fake_discord, clean_env, text_models, recording_backend, vosk_ko_model, ["alice"], joined
-    )
+    bot, server = voice_bot(["alice"], joined)
 
     async def scenario() -> None:
         assert await refusal(fake_discord, "reactclip listen", user="mod") == VOICE_OFF
@@ -165,24 +169,9 @@ async def mod_starts_listening(fake: FakeDiscord) -> None:
 
 
 @pytest.fixture
-def quick_to_leave(
-    fake_discord: FakeDiscord,
-    clean_env: Path,
-    text_models: dict[str, Any],
-    recording_backend: Any,
-    vosk_ko_model: Path,
-) -> tuple[ClipBot, VoiceServer]:
+def quick_to_leave(voice_bot: MakeVoiceBot) -> tuple[ClipBot, VoiceServer]:
     """A voice bot with alice and mod in the lounge that leaves a voice channel empty for 1 s."""
-    return voice_bot(
-        fake_discord,
-        clean_env,
-        text_models,
-        recording_backend,
-        vosk_ko_model,
-        ["alice", "mod"],
-        [],
-        voice_empty_leave_s=1.0,
-    )
+    return voice_bot(["alice", "mod"], voice_empty_leave_s=1.0)
 
 
 def test_listening_stops_once_everyone_has_left_the_voice_channel(
@@ -232,18 +221,12 @@ def test_a_bot_moved_to_another_voice_channel_listens_there_and_says_so(
 
 
 def test_speech_in_a_voice_channel_becomes_a_clip_in_the_text_channel_mentioning_the_speaker(
-    fake_discord: FakeDiscord,
-    clean_env: Path,
-    text_models: dict[str, Any],
-    recording_backend: Any,
-    vosk_ko_model: Path,
+    fake_discord: FakeDiscord, voice_bot: MakeVoiceBot, recording_backend: Any
 ) -> None:
     world = fake_discord.world
     alice, lounge, general = world.user("alice"), world.channel("lounge"), world.channel("general")
     joined: list[int] = []
-    bot, server = voice_bot(
-        fake_discord, clean_env, text_models, recording_backend, vosk_ko_model, ["alice", "mod"], joined
-    )
+    bot, server = voice_bot(["alice", "mod"], joined)
 
     async def scenario() -> None:
         await answer(
@@ -288,6 +271,11 @@ def test_speech_in_a_voice_channel_becomes_a_clip_in_the_text_channel_mentioning
     play(fake_discord, bot, server, scenario)
 
 
+def channel_posts(fake: FakeDiscord) -> list[Any]:
+    """Every message the bot has posted in a channel (answers to commands are not posts)."""
+    return [c for c in fake.calls if c.route == "POST /channels/{channel_id}/messages"]
+
+
 async def heard(bot: ClipBot, count: int) -> None:
     """Until the guild's listening session has transcribed ``count`` utterances."""
     [session] = listening(bot).sessions.values()
@@ -299,20 +287,11 @@ async def heard(bot: ClipBot, count: int) -> None:
 
 
 def test_in_wake_mode_speech_without_the_phrase_makes_no_clip_until_the_guild_picks_every_utterance(
-    fake_discord: FakeDiscord,
-    clean_env: Path,
-    text_models: dict[str, Any],
-    recording_backend: Any,
-    vosk_ko_model: Path,
+    fake_discord: FakeDiscord, voice_bot: MakeVoiceBot, recording_backend: Any
 ) -> None:
     world = fake_discord.world
     alice, general = world.user("alice"), world.channel("general")
-    bot, server = voice_bot(
-        fake_discord, clean_env, text_models, recording_backend, vosk_ko_model, ["alice"], []
-    )
-
-    def posts() -> list[Any]:
-        return [c for c in fake_discord.calls if c.route == "POST /channels/{channel_id}/messages"]
+    bot, server = voice_bot(["alice"])
 
     async def scenario() -> None:
         options = {"voice_triggers": True, "listen_permission": "connect"}
@@ -324,7 +303,7 @@ def test_in_wake_mode_speech_without_the_phrase_makes_no_clip_until_the_guild_pi
         # Korean speech, heard by the Korean model: words, but none of them the wake phrase.
         await server.speak({alice.id: silence(0.4) + speak("서울", voice="ko") + silence(1.2)})
         await heard(bot, 1)
-        assert posts() == [] and recording_backend.calls == []
+        assert channel_posts(fake_discord) == [] and recording_backend.calls == []
 
         await answer(fake_discord, "reactclip settings set", {"voice_mode": "every"}, user="owner")
         await server.speak({alice.id: speak("오늘 날씨가 좋다", voice="ko") + silence(1.2)})
@@ -334,6 +313,54 @@ def test_in_wake_mode_speech_without_the_phrase_makes_no_clip_until_the_guild_pi
             lambda c: c.params.get("message_id") == posted.response["id"] and bool(c.files), timeout=90
         )
         await heard(bot, 2)
-        assert len(posts()) == 1 and len(recording_backend.calls) == 1
+        assert len(channel_posts(fake_discord)) == 1 and len(recording_backend.calls) == 1
+
+    play(fake_discord, bot, server, scenario)
+
+
+class GatedTranscriber:
+    """The real Vosk transcriber behind a gate: every utterance waits until ``gate`` is set, as
+    recognition that cannot keep up with a crowded channel would make it wait."""
+
+    def __init__(self, model: Path) -> None:
+        self.recognizer = VoskTranscriber(model)
+        self.gate = threading.Event()
+
+    def transcribe(self, pcm: bytes) -> Transcript:
+        self.gate.wait(timeout=120)
+        return self.recognizer.transcribe(pcm)
+
+
+def test_speech_past_a_full_backlog_is_skipped_said_once_and_heard_again_once_it_drains(
+    fake_discord: FakeDiscord, voice_bot: MakeVoiceBot, recording_backend: Any, vosk_ko_model: Path
+) -> None:
+    world = fake_discord.world
+    lounge, general = world.channel("lounge").id, world.channel("general").id
+    speakers = ["alice", "mod", "owner"]
+    transcriber = GatedTranscriber(vosk_ko_model)
+    bot, server = voice_bot(speakers, transcriber=transcriber)
+
+    async def scenario() -> None:
+        await mod_starts_listening(fake_discord)  # wake mode: Korean words make no clip
+        [session] = listening(bot).sessions.values()
+        twice = (
+            silence(0.4) + speak("서울", voice="ko") + silence(1.0) + speak("서울", voice="ko") + silence(1.2)
+        )
+        try:
+            # Three people say two things each while recognition is stuck: six utterances.
+            await server.speak({world.user(name).id: twice for name in speakers})
+            notice = await fake_discord.wait_for_channel_message(general, timeout=30)
+        finally:
+            transcriber.gate.set()
+        assert payload(notice)["content"] == (
+            f"too many people are talking at once in <#{lounge}> for me to keep up: I skipped some"
+        )
+        await heard(bot, MAX_BACKLOG)
+        assert session.skipped == 2 * len(speakers) - MAX_BACKLOG
+        # Drained: what is said next is heard again, and the notice is not repeated.
+        await server.speak({world.user("alice").id: speak("서울", voice="ko") + silence(1.2)})
+        await heard(bot, MAX_BACKLOG + 1)
+        assert session.skipped == 2 * len(speakers) - MAX_BACKLOG
+        assert len(channel_posts(fake_discord)) == 1 and recording_backend.calls == []
 
     play(fake_discord, bot, server, scenario)
