@@ -145,8 +145,8 @@ def _open(url: str, what: str, timeout_s: float) -> IO[bytes]:
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise SpeechModelError(
-            f"could not download {what} from {host} ({reason}); check the network, or unpack a "
-            "model yourself and point REACTCLIP_VOSK_MODEL at it"
+            f"could not download {what} from {host} ({reason}); check the network, or download "
+            "the model's zip on another machine and install it with `reactclip models vosk --archive ZIP`"
         ) from None
 
 

@@ -174,6 +174,7 @@ def test_without_a_network_the_error_is_one_clear_line(tmp_path: Path) -> None:
     with pytest.raises(SpeechModelError, match="could not download the Vosk model list") as caught:
         find_model(f"http://127.0.0.1:{port}/model-list.json", NAME, 5)
     assert "\n" not in str(caught.value) and "check the network" in str(caught.value)
+    assert "`reactclip models vosk --archive ZIP`" in str(caught.value)  # the way round it
     entry = ModelEntry(NAME, f"http://127.0.0.1:{port}/{NAME}.zip", "0" * 32, 10)
     with pytest.raises(SpeechModelError, match=f"could not download {NAME}"):
         install_model(entry, tmp_path / "models" / NAME, 5)
