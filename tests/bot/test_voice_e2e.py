@@ -1,8 +1,9 @@
 """Voice channels, end to end: ``/reactclip listen`` through the fake Discord's gateway, then speech
 from the voice server's side (real Opus, DAVE, transport encryption over UDP; see voicelink.py)
 through segmentation and the real Vosk model to a clip posted in the text channel, mentioning the
-speaker. Only the voice gateway handshake is skipped: ``connect`` hands the cog a voice client in the
-state that handshake would have left it in."""
+speaker. One test joins through the whole voice gateway handshake (voicelink.py's ``VoiceGateway``:
+TLS websocket, IP discovery, DAVE's MLS Welcome); the others skip it for speed, their ``connect``
+handing the cog a voice client in the state that handshake leaves it in."""
 
 from __future__ import annotations
 
@@ -26,10 +27,10 @@ from reactclip.speech.transcript import Transcript
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "speech"))
-from fakediscord import FakeDiscord, plugin
+from fakediscord import FakeDiscord, VoiceServerInfo, plugin
 from spoken import silence, speak
 from test_discord_e2e import ClipBot, payload, run
-from voicelink import VoiceServer
+from voicelink import JOIN_TRANSITION, VoiceGateway, VoiceServer
 
 fake_discord = plugin.fake_discord
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("libopus")]
@@ -362,5 +363,73 @@ def test_speech_past_a_full_backlog_is_skipped_said_once_and_heard_again_once_it
         await heard(bot, MAX_BACKLOG + 1)
         assert session.skipped == 2 * len(speakers) - MAX_BACKLOG
         assert len(channel_posts(fake_discord)) == 1 and recording_backend.calls == []
+
+    play(fake_discord, bot, server, scenario)
+
+
+def test_listen_joins_through_the_whole_voice_handshake_then_hears_dave_encrypted_speech(
+    fake_discord: FakeDiscord,
+    clean_env: Path,
+    text_models: dict[str, Any],
+    recording_backend: Any,
+    vosk_ko_model: Path,
+) -> None:
+    """No stand-in for ``channel.connect``: the bot joins through the voice gateway (TLS websocket,
+    IP discovery, SESSION DESCRIPTION, DAVE's MLS Welcome) as with Discord."""
+    world = fake_discord.world
+    alice, mod, lounge, general = (
+        world.user("alice"),
+        world.user("mod"),
+        world.channel("lounge"),
+        world.channel("general"),
+    )
+    world.guild.voice_states.update({alice.id: lounge.id, mod.id: lounge.id})
+    server = VoiceServer()
+    gateway = VoiceGateway(server, lounge.id, [alice.id, mod.id])
+    fake_discord.voice_server = VoiceServerInfo(gateway.token, gateway.endpoint, gateway.client_tls)
+    bot = ClipBot(
+        text_models,
+        recording_backend,
+        clean_env / "guilds.sqlite3",
+        transcriber=VoskTranscriber(vosk_ko_model),
+    )
+
+    async def scenario() -> None:
+        await gateway.start()
+        try:
+            options = {"voice_triggers": True, "voice_mode": "every"}
+            await answer(fake_discord, "reactclip settings set", options, user="owner")
+            line = await answer(fake_discord, "reactclip listen", user="mod")
+            assert line.startswith(f"🎙️ listening in <#{lounge.id}>")
+            await asyncio.wait_for(gateway.joined.wait(), timeout=30)
+            assert gateway.identified is not None
+            assert gateway.identified["token"] == gateway.token
+            assert gateway.identified["server_id"] == str(world.guild.id)
+            assert gateway.identified["user_id"] == str(world.bot.id)
+            assert gateway.identified["max_dave_protocol_version"] >= 1
+            assert gateway.transitions_ready == [JOIN_TRANSITION]
+            [voice] = bot.voice_clients
+            assert isinstance(voice, DaveVoiceRecvClient) and voice.channel.id == lounge.id
+            assert voice._connection.dave_session is not None and voice._connection.dave_session.ready
+
+            await server.speak(
+                {alice.id: silence(0.4) + speak("오늘 날씨가 좋다", voice="ko") + silence(1.2)}
+            )
+            posted = await fake_discord.wait_for_channel_message(general.id, timeout=90)
+            assert payload(posted)["content"].startswith(f"<@{alice.id}> > ")
+            await fake_discord.wait_for(
+                lambda c: c.params.get("message_id") == posted.response["id"] and bool(c.files), timeout=90
+            )
+            assert (
+                await answer(fake_discord, "reactclip stop", user="mod")
+                == f"stopped listening in <#{lounge.id}>"
+            )
+            for _ in range(200):  # stop answers first, then hangs up
+                if not bot.voice_clients:
+                    break
+                await asyncio.sleep(0.05)
+            assert bot.voice_clients == [] and world.bot.id not in world.guild.voice_states
+        finally:
+            await gateway.stop()
 
     play(fake_discord, bot, server, scenario)

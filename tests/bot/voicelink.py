@@ -1,11 +1,11 @@
-"""The voice server's side of an established Discord voice connection, for tests: what the voice
-gateway handshake would have given the bot (mode, secret key, SSRCs, a DAVE group), and speakers
-whose audio goes to the bot's UDP socket as Discord sends it.
+"""Discord's voice server, for tests: speakers whose audio goes to the bot's UDP socket as Discord
+sends it, and either the whole voice handshake (``VoiceGateway``) or, quicker, only its results
+(``VoiceServer.attach``: mode, secret key, SSRCs, a DAVE group).
 
 Everything on the wire is real: Opus frames from libopus (discord.py's encoder), DAVE frames from
 davey sessions that joined one MLS group, RTP packets sealed with aead_xchacha20_poly1305_rtpsize
-(PyNaCl) and sent over UDP on 127.0.0.1. What is skipped is the handshake itself (the voice
-websocket, IP discovery, and the MLS messages passing through it): ``attach`` sets its results.
+(PyNaCl) and sent over UDP on 127.0.0.1; with ``VoiceGateway``, also the voice websocket over TLS,
+IP discovery over UDP, and the DAVE opcodes that carry the MLS messages.
 
 The DAVE group: the test plays Discord's voice server as the MLS external sender. It signs Add
 proposals (RFC 9420 PublicMessage, sender type external) for the speakers' key packages; the bot's
@@ -16,24 +16,50 @@ session commits them and the speakers join from the Welcome, exactly the message
 from __future__ import annotations
 
 import asyncio
+import datetime
+import ipaddress
+import json
 import os
 import socket
+import ssl
 import struct
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import davey
 import discord
 import nacl.secret
 import numpy as np
+from aiohttp import WSMsgType, web
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from discord.voice_state import ConnectionFlowState
 from scipy.signal import resample_poly
 
 MODE = "aead_xchacha20_poly1305_rtpsize"
 FRAME_SAMPLES = 960  # 20 ms at 48 kHz
 MLS_VERSION, PUBLIC_MESSAGE, EXTERNAL, PROPOSAL, ADD, BASIC_CREDENTIAL = 1, 1, 2, 2, 1, 1
+# Voice gateway opcodes (v8) that the handshake uses.
+IDENTIFY, SELECT_PROTOCOL, READY, HEARTBEAT, SESSION_DESCRIPTION, SPEAKING, HEARTBEAT_ACK, HELLO = (
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    8,
+)
+CLIENTS_CONNECT, DAVE_EXECUTE_TRANSITION, DAVE_TRANSITION_READY = 11, 22, 23
+MLS_EXTERNAL_SENDER, MLS_KEY_PACKAGE, MLS_WELCOME = 25, 26, 30
+JOIN_TRANSITION = 1
+"""The DAVE transition that the bot's joining the group is: the bot says it is ready, then the
+gateway executes it."""
 
 
 def _varint(n: int) -> bytes:
@@ -78,24 +104,34 @@ class ExternalSender:
         return _vector(messages)
 
 
+def start_group(
+    server: ExternalSender, channel_id: int, creator_id: int, others: dict[int, bytes]
+) -> tuple[davey.DaveSession, bytes]:
+    """An MLS group for ``channel_id``: ``creator_id``'s new session commits the Add proposals that
+    ``server`` signs for the key packages of ``others`` (user id -> key package). Returns the
+    creator's session and the Welcome that lets the others join."""
+    creator = davey.DaveSession(davey.DAVE_PROTOCOL_VERSION, creator_id, channel_id)
+    creator.set_external_sender(server.package)
+    creator.get_serialized_key_package()
+    proposals = server.add_proposals(channel_id, list(others.values()))
+    commit = creator.process_proposals(davey.ProposalsOperationType.append, proposals, list(others))
+    assert commit is not None and commit.welcome is not None
+    creator.process_commit(commit.commit)
+    return creator, commit.welcome
+
+
 def dave_group(
     channel_id: int, bot_id: int, speaker_ids: list[int]
 ) -> tuple[davey.DaveSession, dict[int, davey.DaveSession]]:
     """The bot's DAVE session and each speaker's, all in one MLS group for ``channel_id``."""
     server = ExternalSender()
-    bot = davey.DaveSession(davey.DAVE_PROTOCOL_VERSION, bot_id, channel_id)
     speakers = {uid: davey.DaveSession(davey.DAVE_PROTOCOL_VERSION, uid, channel_id) for uid in speaker_ids}
-    for session in (bot, *speakers.values()):
-        session.set_external_sender(server.package)
-    bot.get_serialized_key_package()
-    proposals = server.add_proposals(
-        channel_id, [session.get_serialized_key_package() for session in speakers.values()]
-    )
-    commit = bot.process_proposals(davey.ProposalsOperationType.append, proposals, speaker_ids)
-    assert commit is not None and commit.welcome is not None
-    bot.process_commit(commit.commit)
     for session in speakers.values():
-        session.process_welcome(commit.welcome)
+        session.set_external_sender(server.package)
+    key_packages = {uid: session.get_serialized_key_package() for uid, session in speakers.items()}
+    bot, welcome = start_group(server, channel_id, bot_id, key_packages)
+    for session in speakers.values():
+        session.process_welcome(welcome)
     assert bot.ready and all(session.ready for session in speakers.values())
     return bot, speakers
 
@@ -196,3 +232,172 @@ class VoiceServer:
 
     def close(self) -> None:
         self.socket.close()
+
+
+def self_signed_certificate(ip: str) -> tuple[bytes, bytes]:
+    """A certificate for ``ip`` (PEM) and its key (PEM): discord.py reaches the voice gateway only
+    over wss://."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake Discord voice gateway")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=2))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]), critical=False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM), key_pem
+
+
+class VoiceGateway:
+    """Discord's voice gateway for one call, over TLS on 127.0.0.1: it takes a joining bot through
+    the whole handshake, as Discord does (v8):
+
+    IDENTIFY -> HELLO, READY (SSRC, UDP address, modes) -> IP discovery over UDP -> SELECT
+    PROTOCOL -> SESSION DESCRIPTION (mode, key, DAVE version 1) -> the bot's key package (op 26)
+    -> the external sender (op 25) and a Welcome (op 30) into the group the speakers start ->
+    TRANSITION READY (op 23) -> EXECUTE TRANSITION (op 22), SPEAKING per speaker.
+
+    Then ``joined`` is set, and ``server`` (whose UDP socket the bot found through discovery)
+    sends the speakers' audio, DAVE-encrypted with their sessions of that group."""
+
+    token = "fake-voice-token"
+
+    def __init__(self, server: VoiceServer, channel_id: int, speaker_ids: list[int]) -> None:
+        self.server = server
+        self.channel_id = channel_id
+        self.speaker_ids = speaker_ids
+        self.identified: dict[str, Any] | None = None
+        """The bot's IDENTIFY."""
+        self.transitions_ready: list[int] = []
+        self.joined = asyncio.Event()
+        self._external_sender = ExternalSender()
+        certificate, key = self_signed_certificate("127.0.0.1")
+        self.server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        with tempfile.TemporaryDirectory() as folder:  # load_cert_chain reads files only
+            paths = Path(folder, "cert.pem"), Path(folder, "key.pem")
+            paths[0].write_bytes(certificate)
+            paths[1].write_bytes(key)
+            self.server_tls.load_cert_chain(*paths)
+        self.client_tls = ssl.create_default_context(cadata=certificate.decode())
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.bind(("127.0.0.1", 0))
+        self.endpoint = f"127.0.0.1:{self._socket.getsockname()[1]}"
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/", self._serve)
+        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
+        await self._runner.setup()
+        await web.SockSite(self._runner, self._socket, ssl_context=self.server_tls).start()
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _serve(self, request: web.Request) -> web.WebSocketResponse:
+        assert request.query.get("v") == "8", request.query
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        call = _VoiceCall(self, ws)
+        async for message in ws:
+            if message.type is WSMsgType.TEXT:
+                await call.on_json(json.loads(message.data))
+            elif message.type is WSMsgType.BINARY:
+                await call.on_binary(message.data)
+        return ws
+
+    def discover(self) -> None:
+        """Answer the bot's IP discovery on the UDP socket, and remember where it listens."""
+        self.server.socket.settimeout(10)
+        request, address = self.server.socket.recvfrom(74)
+        assert len(request) == 74 and request[:4] == struct.pack(">HH", 1, 70), request
+        ip = address[0].encode().ljust(64, b"\0")
+        reply = struct.pack(">HH", 2, 70) + request[4:8] + ip + struct.pack(">H", address[1])
+        self.server.socket.sendto(reply, address)
+        self.server.bot_address = address
+
+
+class _VoiceCall:
+    """One bot's voice websocket: the handshake's state."""
+
+    def __init__(self, gateway: VoiceGateway, ws: web.WebSocketResponse) -> None:
+        self.gateway = gateway
+        self.ws = ws
+        self.sequence = 0
+
+    async def send_json(self, op: int, data: dict[str, Any]) -> None:
+        self.sequence += 1
+        await self.ws.send_json({"op": op, "d": data, "seq": self.sequence})
+
+    async def send_binary(self, op: int, payload: bytes) -> None:
+        self.sequence += 1
+        await self.ws.send_bytes(struct.pack(">HB", self.sequence, op) + payload)
+
+    async def on_json(self, message: dict[str, Any]) -> None:
+        op, data = message["op"], message.get("d")
+        gateway = self.gateway
+        if op == IDENTIFY:
+            gateway.identified = data
+            await self.send_json(HELLO, {"heartbeat_interval": 41_250})
+            port = gateway.server.socket.getsockname()[1]
+            await self.send_json(READY, {"ssrc": 999, "ip": "127.0.0.1", "port": port, "modes": [MODE]})
+            await asyncio.to_thread(gateway.discover)
+        elif op == HEARTBEAT:
+            await self.send_json(HEARTBEAT_ACK, data)
+        elif op == SELECT_PROTOCOL:
+            assert data["data"]["mode"] == MODE, data
+            secret_key = list(gateway.server.secret_key)
+            await self.send_json(
+                SESSION_DESCRIPTION,
+                {
+                    "mode": MODE,
+                    "secret_key": secret_key,
+                    "dave_protocol_version": davey.DAVE_PROTOCOL_VERSION,
+                },
+            )
+        elif op == DAVE_TRANSITION_READY:
+            gateway.transitions_ready.append(data["transition_id"])
+            await self.send_json(DAVE_EXECUTE_TRANSITION, {"transition_id": data["transition_id"]})
+            ids = [str(uid) for uid in gateway.speaker_ids]
+            await self.send_json(CLIENTS_CONNECT, {"user_ids": ids})
+            for uid, speaker in gateway.server.speakers.items():
+                await self.send_json(SPEAKING, {"user_id": str(uid), "ssrc": speaker.ssrc, "speaking": 1})
+            gateway.joined.set()
+
+    async def on_binary(self, message: bytes) -> None:
+        op, payload = message[0], message[1:]
+        if op != MLS_KEY_PACKAGE:
+            return
+        # The bot's key package: the speakers start the call's group, with the bot in it.
+        gateway = self.gateway
+        await self.send_binary(MLS_EXTERNAL_SENDER, gateway._external_sender.package)
+        creator_id, *others = gateway.speaker_ids
+        sessions = {
+            uid: davey.DaveSession(davey.DAVE_PROTOCOL_VERSION, uid, gateway.channel_id) for uid in others
+        }
+        for session in sessions.values():
+            session.set_external_sender(gateway._external_sender.package)
+        bot_id = int(gateway.identified["user_id"]) if gateway.identified else 0
+        key_packages = {uid: session.get_serialized_key_package() for uid, session in sessions.items()}
+        creator, welcome = start_group(
+            gateway._external_sender, gateway.channel_id, creator_id, {**key_packages, bot_id: payload}
+        )
+        for session in sessions.values():
+            session.process_welcome(welcome)
+        sessions[creator_id] = creator
+        for index, uid in enumerate(gateway.speaker_ids):
+            gateway.server.speakers[uid] = Speaker(uid, 1000 + index, sessions[uid])
+        await self.send_binary(MLS_WELCOME, struct.pack(">H", JOIN_TRANSITION) + welcome)

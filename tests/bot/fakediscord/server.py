@@ -12,11 +12,13 @@ import base64
 import contextlib
 import json
 import socket
+import ssl
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from aiohttp import BodyPartReader, WSMsgType, web
 
 from .world import (
@@ -164,6 +166,17 @@ class GatewaySession:
         await self.send({"op": DISPATCH, "t": event, "s": sequence, "d": data})
 
 
+@dataclass(frozen=True)
+class VoiceServerInfo:
+    """A voice server for the bot to join (see voicelink.py's ``VoiceGateway``)."""
+
+    token: str
+    endpoint: str
+    """host:port of its voice gateway, which discord.py reaches at wss://{endpoint}/?v=8."""
+    trust: ssl.SSLContext
+    """A client TLS context that trusts the gateway's certificate."""
+
+
 class FakeDiscord:
     """The fake Discord. Create it (it binds a port at once, so ``url`` is known before the loop runs),
     point discord.py at it (see ``plugin.point_discord_py_at``), then ``async with fake:`` and
@@ -193,6 +206,9 @@ class FakeDiscord:
         self.attachments: dict[int, StoredAttachment] = {}
         self.interactions: dict[str, InteractionRecord] = {}  # by token
         self.sessions: list[GatewaySession] = []
+        self.voice_server: VoiceServerInfo | None = None
+        """Where a bot that joins voice is sent (VOICE_SERVER_UPDATE); None: nowhere (voicelink.py's
+        ``VoiceServer.attach`` then stands in for the voice handshake)."""
 
         self._calls_changed = asyncio.Condition()
         self._identified = asyncio.Event()
@@ -235,6 +251,8 @@ class FakeDiscord:
         ``on_ready`` fires only ``guild_ready_timeout`` (2 s by default) after the last GUILD_CREATE;
         pass ``wait_until_ready=True`` when the test needs it, or build the client with a small
         ``guild_ready_timeout``."""
+        if self.voice_server is not None:  # the voice gateway's certificate is the fake's own
+            client.http.connector = aiohttp.TCPConnector(limit=0, ssl=self.voice_server.trust)
         task = asyncio.create_task(client.start(self.token), name="fake-discord-client")
         try:
             await self._wait_for_guilds(client, task, timeout)
@@ -846,10 +864,13 @@ class FakeDiscord:
         elif op == PRESENCE_UPDATE:
             self.presence_updates.append(data)
         elif op == VOICE_STATE_UPDATE:
-            # The bot joins, moves or leaves voice; Discord confirms. (Joining gets no
-            # VOICE_SERVER_UPDATE: the fake has no voice server; see voicelink.py.)
+            # The bot joins, moves or leaves voice; Discord confirms, and sends a joining bot to
+            # the voice server, if the test runs one.
             channel_id = data.get("channel_id")
             await self.move_voice(self.world.bot, None if channel_id is None else int(channel_id))
+            if channel_id is not None and self.voice_server is not None:
+                server = {"token": self.voice_server.token, "endpoint": self.voice_server.endpoint}
+                await session.dispatch("VOICE_SERVER_UPDATE", {**server, "guild_id": data["guild_id"]})
 
     def _users_by_id(self) -> dict[int, FakeUser]:
         return {user.id: user for user in [self.world.bot, *self.world.users]}
