@@ -104,14 +104,23 @@ class ExternalSender:
         return _vector(messages)
 
 
+def joining_sessions(
+    server: ExternalSender, channel_id: int, user_ids: list[int]
+) -> dict[int, davey.DaveSession]:
+    """New DAVE sessions of ``user_ids`` for ``channel_id``, told who the external sender is."""
+    sessions = {uid: davey.DaveSession(davey.DAVE_PROTOCOL_VERSION, uid, channel_id) for uid in user_ids}
+    for session in sessions.values():
+        session.set_external_sender(server.package)
+    return sessions
+
+
 def start_group(
     server: ExternalSender, channel_id: int, creator_id: int, others: dict[int, bytes]
 ) -> tuple[davey.DaveSession, bytes]:
     """An MLS group for ``channel_id``: ``creator_id``'s new session commits the Add proposals that
     ``server`` signs for the key packages of ``others`` (user id -> key package). Returns the
     creator's session and the Welcome that lets the others join."""
-    creator = davey.DaveSession(davey.DAVE_PROTOCOL_VERSION, creator_id, channel_id)
-    creator.set_external_sender(server.package)
+    creator = joining_sessions(server, channel_id, [creator_id])[creator_id]
     creator.get_serialized_key_package()
     proposals = server.add_proposals(channel_id, list(others.values()))
     commit = creator.process_proposals(davey.ProposalsOperationType.append, proposals, list(others))
@@ -125,9 +134,7 @@ def dave_group(
 ) -> tuple[davey.DaveSession, dict[int, davey.DaveSession]]:
     """The bot's DAVE session and each speaker's, all in one MLS group for ``channel_id``."""
     server = ExternalSender()
-    speakers = {uid: davey.DaveSession(davey.DAVE_PROTOCOL_VERSION, uid, channel_id) for uid in speaker_ids}
-    for session in speakers.values():
-        session.set_external_sender(server.package)
+    speakers = joining_sessions(server, channel_id, speaker_ids)
     key_packages = {uid: session.get_serialized_key_package() for uid, session in speakers.items()}
     bot, welcome = start_group(server, channel_id, bot_id, key_packages)
     for session in speakers.values():
@@ -282,7 +289,7 @@ class VoiceGateway:
         """The bot's IDENTIFY."""
         self.transitions_ready: list[int] = []
         self.joined = asyncio.Event()
-        self._external_sender = ExternalSender()
+        self.external_sender = ExternalSender()
         certificate, key = self_signed_certificate("127.0.0.1")
         self.server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         with tempfile.TemporaryDirectory() as folder:  # load_cert_chain reads files only
@@ -383,17 +390,14 @@ class _VoiceCall:
             return
         # The bot's key package: the speakers start the call's group, with the bot in it.
         gateway = self.gateway
-        await self.send_binary(MLS_EXTERNAL_SENDER, gateway._external_sender.package)
+        await self.send_binary(MLS_EXTERNAL_SENDER, gateway.external_sender.package)
         creator_id, *others = gateway.speaker_ids
-        sessions = {
-            uid: davey.DaveSession(davey.DAVE_PROTOCOL_VERSION, uid, gateway.channel_id) for uid in others
-        }
-        for session in sessions.values():
-            session.set_external_sender(gateway._external_sender.package)
-        bot_id = int(gateway.identified["user_id"]) if gateway.identified else 0
+        sessions = joining_sessions(gateway.external_sender, gateway.channel_id, others)
+        assert gateway.identified is not None, "a key package before IDENTIFY"
+        bot_id = int(gateway.identified["user_id"])
         key_packages = {uid: session.get_serialized_key_package() for uid, session in sessions.items()}
         creator, welcome = start_group(
-            gateway._external_sender, gateway.channel_id, creator_id, {**key_packages, bot_id: payload}
+            gateway.external_sender, gateway.channel_id, creator_id, {**key_packages, bot_id: payload}
         )
         for session in sessions.values():
             session.process_welcome(welcome)
