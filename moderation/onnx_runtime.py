@@ -7,8 +7,8 @@ a message's whole analysis inside its 20 ms (bench/analyze_speed.py shows both s
 The graphs are exported from the loaded PyTorch modules on first use and kept in a cache folder
 (``ModerationSettings.onnx_dir``), named by a hash of the weights, the code that defines them, the
 layer and the torch version, so a retrained head, another embedder or changed code never reads a
-stale graph. Training (train.py) stays on
-PyTorch: it needs gradients and the token states as tensors.
+stale graph. Training (train.py) stays on PyTorch: it needs gradients and the token states as
+tensors.
 """
 
 from __future__ import annotations

@@ -100,12 +100,13 @@ def install_archive(archive: Path, target: Path, *, md5: str | None = None, repl
     if not archive.is_file():
         raise SpeechModelError(f"there is no model archive at {archive}")
 
-    def verify(copy: Path) -> None:
-        if md5 is not None and _md5_of(archive) != md5.lower():
+    def copy_checked(copy: Path) -> None:
+        with archive.open("rb") as source, copy.open("wb") as out:
+            _, digest = _copy_hashed(source, out)
+        if md5 is not None and digest != md5.lower():
             raise SpeechModelError(f"{archive.name} does not match the MD5 checksum given")
-        shutil.copyfile(archive, copy)
 
-    return _install(target, replace, verify)
+    return _install(target, replace, copy_checked)
 
 
 def _install(target: Path, replace: bool, fetch: Callable[[Path], None]) -> Path:
@@ -128,12 +129,18 @@ def _install(target: Path, replace: bool, fetch: Callable[[Path], None]) -> Path
     return target
 
 
-def _md5_of(path: Path) -> str:
+def _copy_hashed(source: IO[bytes], out: IO[bytes], max_bytes: int | None = None) -> tuple[int, str]:
+    """Copy ``source`` to ``out``, hashing as it goes; returns the bytes read and their MD5. Past
+    ``max_bytes`` it stops, having read more than that (the caller tells a too-long source by it)."""
     digest = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as source:
-        while chunk := source.read(DOWNLOAD_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+    received = 0
+    while chunk := source.read(DOWNLOAD_CHUNK):
+        received += len(chunk)
+        if max_bytes is not None and received > max_bytes:
+            break
+        digest.update(chunk)
+        out.write(chunk)
+    return received, digest.hexdigest()
 
 
 def _open(url: str, what: str, timeout_s: float) -> IO[bytes]:
@@ -151,23 +158,16 @@ def _open(url: str, what: str, timeout_s: float) -> IO[bytes]:
 
 
 def _download(entry: ModelEntry, archive: Path, timeout_s: float) -> None:
-    digest = hashlib.md5(usedforsecurity=False)
-    received = 0
     with _open(entry.url, entry.name, timeout_s) as response, archive.open("wb") as out:
         try:
-            while chunk := response.read(DOWNLOAD_CHUNK):
-                received += len(chunk)
-                if received > entry.size:
-                    break
-                digest.update(chunk)
-                out.write(chunk)
+            received, digest = _copy_hashed(response, out, entry.size)
         except OSError as exc:
             raise SpeechModelError(f"the download of {entry.name} broke off ({exc})") from None
     if received != entry.size:
         raise SpeechModelError(
             f"the download of {entry.name} has {received} bytes, not the {entry.size} the list gives"
         )
-    if digest.hexdigest() != entry.md5:
+    if digest != entry.md5:
         raise SpeechModelError(f"the download of {entry.name} does not match its MD5 checksum")
 
 

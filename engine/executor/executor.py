@@ -58,8 +58,6 @@ from reactclip.engine.spec import GenerationSpec
 
 log = logging.getLogger(__name__)
 
-"""GenerationSpec's variant when the caller chose none; the A/B rollout replaces it."""
-
 PROBE_SPEC = GenerationSpec(prompt="probe", width=128, height=128, frames=8, fps=8, steps=1)
 """The smallest spec there is: enough to tell whether a backend works at all."""
 
