@@ -28,7 +28,9 @@ class LexiconHit:
     """The matched span of the normalised text."""
 
 
-def _expand(entry: str, lists: dict[str, str]) -> str:
+def expand_lists(entry: str, lists: dict[str, str]) -> str:
+    """``entry`` with each ``{name}`` replaced by ``lists[name]`` (other braces, such as ``{2,32}``, stay)."""
+
     def sub(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in lists:
@@ -40,7 +42,7 @@ def _expand(entry: str, lists: dict[str, str]) -> str:
 
 def _compile(entries: list[str], lists: dict[str, str]) -> re.Pattern[str]:
     # Longer entries first so that "kill myself" wins over a shorter overlapping alternative.
-    body = "|".join(f"(?:{_expand(e, lists)})" for e in sorted(entries, key=len, reverse=True))
+    body = "|".join(f"(?:{expand_lists(e, lists)})" for e in sorted(entries, key=len, reverse=True))
     return re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])")
 
 

@@ -103,7 +103,9 @@ def _confusables() -> dict[int, str]:
 
 @cache
 def known_words() -> frozenset[str]:
-    """Words that a reading may produce: MiniLM's whole-word vocabulary plus every lexicon word."""
+    """Words that a reading may produce: MiniLM's whole-word vocabulary, every word of the lexicon's
+    and the real-person rule's patterns ("steamy" stays whole, not "ste amy") and the names it
+    knows."""
     words: set[str] = set()
     try:
         from reactclip.moderation.embedder import minilm_path
@@ -112,8 +114,13 @@ def known_words() -> frozenset[str]:
         words.update(w for w in vocab if w.isascii() and w.isalpha() and (len(w) > 1 or w in "ai"))
     except (ImportError, OSError):  # the lexicon's own words are enough to read evasions of them
         pass
-    lexicon = (_DATA / "lexicon.toml").read_text(encoding="utf-8")
-    words.update(w for w in re.findall(r"[a-z]{2,}", lexicon) if len(w) <= 20)
+    for rules in ("lexicon.toml", "real_people.toml"):
+        text = (_DATA / rules).read_text(encoding="utf-8")
+        words.update(w for w in re.findall(r"[a-z]{2,}", text) if len(w) <= 20)
+    # Names stay whole: "messi" must not become "mess i", nor "theron" "the ron".
+    for names in (_DATA / "names").iterdir():
+        lines = names.read_text(encoding="utf-8").splitlines()
+        words.update(w for line in lines if not line.startswith("#") for w in re.findall(r"[a-z]{3,}", line))
     return frozenset(words)
 
 

@@ -2,6 +2,7 @@
 
 - sexual: only where ``context.adult_content_allowed`` (an NSFW channel, not a DM, the guild allows it).
 - sexual_minors: never, anywhere, NSFW channels included.
+- sexual_real_person: never, anywhere (sexual content about a real, identifiable person).
 - violence_gore, hate, self_harm, harassment: never.
 A guild can only make this stricter (GuildPolicy turns off NSFW channels or lowers thresholds).
 """
@@ -15,6 +16,9 @@ from reactclip.moderation.verdict import TextVerdict
 REASONS: dict[Category, str] = {
     Category.SEXUAL: "I can't make clips about sexual content outside NSFW channels.",
     Category.SEXUAL_MINORS: "I can't make that. Sexual content involving minors is never allowed.",
+    Category.SEXUAL_REAL_PERSON: (
+        "I can't make sexual or nude clips of real people, in any channel: they never agreed to it."
+    ),
     Category.VIOLENCE_GORE: "I can't make clips with graphic violence, gore or threats against people.",
     Category.HATE: "I can't make clips that attack people for who they are.",
     Category.SELF_HARM: (

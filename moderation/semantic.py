@@ -60,6 +60,10 @@ class SemanticThresholds:
     """Flag the top blocked category when all categories blocked in the context together pass this,
     even if their probability is split (a threat that is half harassment, half violence)."""
     strict_factor: float = 0.7
+    real_person_sexual: float = 0.5
+    """The sexual probability that makes a request about a real, identifiable person sexual
+    (text.py): well below the sexual threshold, since there a false block costs a rephrase and a miss
+    costs someone's dignity. Chosen by train.py out of fold."""
 
     def for_strictness(self, strictness: Strictness) -> tuple[Mapping[Category, float], float]:
         if strictness == "strict":
@@ -99,6 +103,10 @@ class SemanticClassifier:
         # Column order of the n-gram model's output mapped onto ours.
         self._ngram_columns = [ngram.classes.index(c) for c in classes] if ngram is not None else []
 
+    def column(self, category: Category) -> int | None:
+        """Where ``category`` stands in a row of ``probabilities``; None if the layer lacks it."""
+        return self.classes.index(category) if category in self.classes else None
+
     @property
     def start_layer(self) -> int:
         """The encoder layer whose token states the head takes (``Embedder.encode_states``)."""
@@ -129,6 +137,9 @@ class SemanticClassifier:
                 thresholds = SemanticThresholds(
                     per_category={c: t for c, t in stored.items() if c is not Category.NONE},
                     any_unsafe=float(data["any_unsafe"]),
+                    real_person_sexual=float(data["real_person_sexual"])
+                    if "real_person_sexual" in data
+                    else SemanticThresholds.real_person_sexual,
                 )
             ngram_weight = float(data["ngram_weight"]) if "ngram_weight" in data else 0.0
         ngram = NgramClassifier.load(ngram_path or default_ngram_path()) if ngram_weight > 0 else None

@@ -6,7 +6,10 @@
    per-category thresholds (lower when strict); every category the context blocks is judged on its
    own probability, so a mostly-sexual message in an NSFW channel that is also harassment is caught;
 4. classifier: an operator's transformers model, only where one is configured;
-5. policy: what the found category means in this channel (policy.py).
+5. real people: a request that is sexual (a sexual finding of any layer, a semantic sexual probability
+   past its real-person threshold, or a sexualising word such as "undress") and points at a real,
+   identifiable person (real_person.py) is sexual_real_person, which is blocked everywhere;
+6. policy: what the found category means in this channel (policy.py).
 
 A finding the policy allows (sexual content in an NSFW channel) does not stop the later layers: they
 may still find something blocked everywhere. Every block is logged with category, layer and the
@@ -26,6 +29,7 @@ from reactclip.moderation.embedder import Embedder, Encoded
 from reactclip.moderation.lexicon import Lexicon
 from reactclip.moderation.normalize import normalize
 from reactclip.moderation.policy import is_blocked, verdict_for
+from reactclip.moderation.real_person import RealPersonFinder
 from reactclip.moderation.semantic import SemanticClassifier, SemanticThresholds
 from reactclip.moderation.verdict import TextVerdict
 
@@ -50,12 +54,14 @@ class TextModerator:
         classifier_dir: Path | None = None,
         *,
         lexicon: Lexicon | None = None,
+        real_people: RealPersonFinder | None = None,
         semantic: SemanticClassifier | None = None,
         semantic_thresholds: SemanticThresholds | None = None,
         classifier_threshold: float = DEFAULT_THRESHOLD,
     ) -> None:
         self.embedder = embedder
         self.lexicon = lexicon or Lexicon()
+        self.real_people = real_people or RealPersonFinder()
         if semantic is None and embedder is not None:
             semantic = SemanticClassifier.load(
                 embedder.encoder_layers(), thresholds=semantic_thresholds, run_head=embedder.run_head
@@ -86,6 +92,7 @@ class TextModerator:
         normalized = [normalize(t) for t in texts]
         findings: list[list[_Finding]] = [self._lexicon_findings(n) for n in normalized]
         decided = [self._first_block(f, context) is not None for f in findings]
+        sexual_probability = [0.0] * len(texts)
 
         open_rows = [i for i, done in enumerate(decided) if not done]
         if open_rows and self.semantic is not None and (encoded is not None or self.embedder is not None):
@@ -98,7 +105,10 @@ class TextModerator:
                 rows = encoded.take(open_rows)
             probabilities = self.semantic.probabilities(rows, [normalized[i] for i in open_rows])
             blocked_here = [c for c in UNSAFE if is_blocked(c, context)]
+            sexual_column = self.semantic.column(Category.SEXUAL)
             for i, row in zip(open_rows, probabilities, strict=True):
+                if sexual_column is not None:
+                    sexual_probability[i] = float(row[sexual_column])
                 for f in self.semantic.findings(row, context.guild.strictness, blocked_here):
                     findings[i].append(_Finding(f.category, f.probability, "semantic"))
             open_rows = [i for i in open_rows if self._first_block(findings[i], context) is None]
@@ -114,7 +124,32 @@ class TextModerator:
                 for category, score in self.classifier.findings(row_scores, threshold):
                     findings[i].append(_Finding(category, score, "classifier"))
 
+        for i, text in enumerate(normalized):
+            self._add_real_person(text, findings[i], sexual_probability[i], context)
         return [self._verdict(t, f, context) for t, f in zip(texts, findings, strict=True)]
+
+    def _add_real_person(
+        self, normalized: str, findings: list[_Finding], sexual_probability: float, context: RequestContext
+    ) -> None:
+        """Puts a sexual_real_person finding first (after minors) when the request is sexual and
+        points at a real, identifiable person."""
+        thresholds = self.semantic.thresholds if self.semantic is not None else SemanticThresholds()
+        threshold = thresholds.real_person_sexual
+        if context.guild.strictness == "strict":
+            threshold *= thresholds.strict_factor
+        evidence = [f.confidence for f in findings if f.category is Category.SEXUAL]
+        if sexual_probability >= threshold:
+            evidence.append(sexual_probability)
+        if not evidence and self.real_people.is_sexualising(normalized):
+            evidence.append(LEXICON_CONFIDENCE)
+        if not evidence:
+            return
+        cue = self.real_people.find(normalized)
+        if cue is None:
+            return
+        logger.debug("real person (%s): %r", cue.identity.value, cue.text)
+        at = 1 if findings and findings[0].category is Category.SEXUAL_MINORS else 0
+        findings.insert(at, _Finding(Category.SEXUAL_REAL_PERSON, max(evidence), "real_person"))
 
     def _lexicon_findings(self, normalized: str) -> list[_Finding]:
         seen: list[Category] = []

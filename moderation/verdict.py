@@ -15,7 +15,7 @@ class TextVerdict:
     confidence: float
     """0-1: how sure the deciding layer is of ``category``."""
     layer: str
-    """Which layer decided: "lexicon", "semantic", "classifier" or "policy"."""
+    """Which layer decided: "lexicon", "semantic", "classifier", "real_person" or "policy"."""
     reason: str
     """A short, polite sentence fit to show the user."""
 
