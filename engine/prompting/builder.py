@@ -83,16 +83,28 @@ def build_prompt(
     prompt = templates["prompt"]
     mood_words = templates["moods"][mood.value]
     template = prompt["subject_template"] if subject_named else prompt["template"]
+    motion = mood_words["motion"]
     return str(template).format(
         subject=_sentence_start(subject or prompt["default_subject"]),
-        action=mood_words["action"],
-        motion=mood_words["motion"],
-        expression=mood_words.get("expression", mood_words["motion"]),
+        action=mood_phrase(mood_words["action"], intensity),
+        motion=mood_phrase(motion, intensity),
+        expression=mood_phrase(mood_words.get("expression", motion), intensity),
         intensity_words=templates["intensity"][intensity.value],
         text=" ".join(text.split())[:TEXT_CHARS].replace('"', "'"),
         style_words=styles[style]["words"],
         camera=prompt["camera"],
     )
+
+
+def mood_phrase(words: str | dict[str, str], intensity: Intensity) -> str:
+    """A mood's action, motion or expression at ``intensity``: templates give one phrase for all
+    intensities or one per intensity, so that the words agree with the intensity words."""
+    if isinstance(words, str):
+        return words
+    try:
+        return str(words[intensity.value])
+    except KeyError:
+        raise SpecError("templates", f"a mood's words have no {intensity.value!r} entry") from None
 
 
 def check_style(style: str, templates_path: Path | None = None) -> dict[str, Any]:

@@ -119,10 +119,16 @@ SARCASM_MARKERS = (
 )  # fmt: skip
 """Regular expressions (over lower-cased text) that mark praise as ironic."""
 
+
 INTENSIFIERS = (
     "so", "very", "really", "super", "totally", "absolutely", "extremely", "incredibly", "insanely",
     "literally", "af", "fr fr", "no cap", "ngl", "highkey", "hella",
 )  # fmt: skip
+DOWNTONERS = (
+    "mildly", "slightly", "kinda", "kind of", "sort of", "sorta", "a bit", "a little", "a tad", "somewhat",
+    "lowkey", "low key", "a smidge", "not that", "not very", "not too", "not super", "fairly", "semi",
+)  # fmt: skip
+"""Hedges that soften a feeling ("mildly annoying", "kinda sad"): intensity reads lower for them."""
 STRETCHED = re.compile(r"([a-z])\1{2,}", re.IGNORECASE)
 WORD = re.compile(r"[\w']+|<3")
 POSITIVE_MOODS = (Mood.JOY, Mood.LOVE)
@@ -179,6 +185,8 @@ class Cues:
     sarcasm: int
     emoji_only: bool
     intensity: float
+    downtoned: float = 0.0
+    """0-1: how much the message hedges its feeling (DOWNTONERS)."""
 
     @property
     def negated_positive(self) -> float:
@@ -221,6 +229,7 @@ def read_cues(text: str) -> Cues:
         sarcasm=sarcasm,
         emoji_only=emoji_only,
         intensity=intensity_score(text),
+        downtoned=min(len(_compiled(DOWNTONERS).findall(lowered)), 2) / 2,
     )
 
 

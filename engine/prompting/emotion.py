@@ -3,7 +3,13 @@
 The classifier is multinomial logistic regression over [MiniLM embedding, cue features], trained by
 ``python -m reactclip.engine.prompting.train_emotion`` on ``data/emotion_train.jsonl`` and shipped as
 ``data/emotion_model.npz``; at run time it is one matrix product and a softmax in numpy (well under
-1 ms). Messages that are only emoji go by the emoji, since MiniLM reads most of them as unknown
+1 ms). Its probabilities are calibrated (a temperature fitted out of fold), and a message whose
+likeliest mood stays below the neutral floor reads as neutral: most chat carries no clear emotion,
+and a confident-looking guess there puts a fuming mascot on a plain question. Intensity comes from a
+second regression over the same features, trained on labelled intensity, since strength lives in
+meaning ("my dog died this morning") as much as in capitals and exclamation marks.
+
+Messages that are only emoji go by the emoji, since MiniLM reads most of them as unknown
 tokens. Without an embedder the cues alone decide. An operator may instead point ``classifier_dir``
 at a local transformers text-classification model (go_emotions and the like); its labels are mapped
 to the eight moods.
@@ -43,6 +49,7 @@ CUE_FEATURE_NAMES: tuple[str, ...] = (
     "question",
     "surprise_without_praise",
     "double_punctuation",
+    "downtoned",
 )
 DOUBLE_PUNCTUATION = re.compile(r"\?\?|\?!|!\?|[‼⁉]")
 """Disbelief punctuation ("??", "?!"), which separates surprise from a plain question."""
@@ -96,24 +103,45 @@ class EmotionReading:
     """A probability per mood; they sum to 1."""
 
 
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max())
+    return np.asarray(shifted / shifted.sum())
+
+
+@dataclass(frozen=True)
+class IntensityModel:
+    """Logistic regression over the mood classifier's features: ``softmax(coef @ x + intercept)``."""
+
+    coef: np.ndarray
+    intercept: np.ndarray
+    classes: tuple[Intensity, ...]
+
+    def read(self, features: np.ndarray) -> Intensity:
+        return self.classes[int(np.argmax(self.coef @ features + self.intercept))]
+
+
 @dataclass(frozen=True)
 class EmotionModel:
-    """The trained logistic regression: ``softmax(coef @ features + intercept)`` over ``classes``."""
+    """The trained logistic regression: ``softmax((coef @ features + intercept) / temperature)`` over
+    ``classes``, with the neutral floor and the intensity model trained beside it."""
 
     coef: np.ndarray
     intercept: np.ndarray
     classes: tuple[Mood, ...]
     train_sha256: str
+    temperature: float = 1.0
+    """Fitted out of fold so that a reading's confidence is close to how often it is right."""
+    neutral_floor: float = 0.0
+    """A reading whose likeliest mood has less probability than this is neutral (chosen out of fold
+    for macro-F1)."""
+    intensity: IntensityModel | None = None
 
     @property
     def embedding_dim(self) -> int:
         return int(self.coef.shape[1]) - len(CUE_FEATURE_NAMES)
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
-        logits = self.coef @ features + self.intercept
-        logits = logits - logits.max()
-        exp = np.exp(logits)
-        return np.asarray(exp / exp.sum())
+        return softmax((self.coef @ features + self.intercept) / self.temperature)
 
 
 def default_model_path() -> Path:
@@ -133,6 +161,17 @@ def load_model(path: Path | None = None) -> EmotionModel:
             classes = tuple(Mood(str(c)) for c in data["classes"])
             names = tuple(str(n) for n in data["cue_features"])
             sha = str(data["sha256"])
+            temperature = float(data["temperature"]) if "temperature" in data else 1.0
+            neutral_floor = float(data["neutral_floor"]) if "neutral_floor" in data else 0.0
+            intensity = (
+                IntensityModel(
+                    coef=np.asarray(data["intensity_coef"], dtype=np.float32),
+                    intercept=np.asarray(data["intensity_intercept"], dtype=np.float32),
+                    classes=tuple(Intensity(str(c)) for c in data["intensity_classes"]),
+                )
+                if "intensity_coef" in data
+                else None
+            )
     except (OSError, KeyError, ValueError) as exc:
         raise EmotionModelError(f"cannot read the emotion classifier at {path}: {exc}") from exc
     if names != CUE_FEATURE_NAMES:
@@ -142,7 +181,17 @@ def load_model(path: Path | None = None) -> EmotionModel:
         )
     if coef.shape != (len(classes), coef.shape[1]) or intercept.shape != (len(classes),):
         raise EmotionModelError(f"{path}: coef {coef.shape} and intercept {intercept.shape} do not fit")
-    return EmotionModel(coef=coef, intercept=intercept, classes=classes, train_sha256=sha)
+    if intensity is not None and intensity.coef.shape[1] != coef.shape[1]:
+        raise EmotionModelError(f"{path}: the intensity model takes {intensity.coef.shape[1]} features")
+    return EmotionModel(
+        coef=coef,
+        intercept=intercept,
+        classes=classes,
+        train_sha256=sha,
+        temperature=temperature,
+        neutral_floor=neutral_floor,
+        intensity=intensity,
+    )
 
 
 def cue_features(cues: Cues, text: str) -> np.ndarray:
@@ -159,6 +208,7 @@ def cue_features(cues: Cues, text: str) -> np.ndarray:
         # model cannot build this "and not" from the hit counts on its own.
         float(cues.hits[Mood.SURPRISE] > 0 and cues.hits[Mood.JOY] + cues.hits[Mood.LOVE] == 0),
         float(DOUBLE_PUNCTUATION.search(text) is not None),
+        cues.downtoned,
     ]
     return CUE_SCALE * np.asarray(values, dtype=np.float32)
 
@@ -210,15 +260,19 @@ class EmotionReader:
     def read(self, text: str, embedding: np.ndarray | None = None) -> EmotionReading:
         cues = read_cues(text)
         if self._pipeline is not None:
-            probs = self._mapped(self._pipeline([text])[0])
-        elif embedding is None and self.embedder is None:
-            probs = cue_distribution(cues)
-        else:
-            if embedding is None:
-                assert self.embedder is not None
-                embedding = self.embedder.encode([text])[0]
-            probs = self._classify(text, cues, embedding)
-        return self._reading(cues, probs)
+            return self.reading_from(cues, self._mapped(self._pipeline([text])[0]))
+        if embedding is None and self.embedder is None:
+            return self.reading_from(cues, cue_distribution(cues))
+        if embedding is None:
+            assert self.embedder is not None
+            embedding = self.embedder.encode([text])[0]
+        model = self._model()
+        features = self._features(text, cues, embedding)
+        probs = model.probabilities(features)
+        by_mood = dict(zip(model.classes, probs.tolist(), strict=True))
+        mood_probs = np.asarray([by_mood.get(m, 0.0) for m in Mood], dtype=np.float64)
+        intensity = model.intensity.read(features) if model.intensity is not None else None
+        return self.reading_from(cues, mood_probs, neutral_floor=model.neutral_floor, intensity=intensity)
 
     def read_many(self, texts: list[str]) -> list[EmotionReading]:
         """Like ``read`` for each text, with the embeddings (or classifier calls) batched."""
@@ -226,24 +280,29 @@ class EmotionReader:
             return []
         if self._pipeline is not None:
             outputs = self._pipeline(list(texts))
-            return [self._reading(read_cues(t), self._mapped(o)) for t, o in zip(texts, outputs, strict=True)]
+            return [
+                self.reading_from(read_cues(t), self._mapped(o)) for t, o in zip(texts, outputs, strict=True)
+            ]
         if self.embedder is None:
             return [self.read(t) for t in texts]
         embeddings = self.embedder.encode(list(texts))
         return [self.read(t, e) for t, e in zip(texts, embeddings, strict=True)]
 
-    def _classify(self, text: str, cues: Cues, embedding: np.ndarray) -> np.ndarray:
+    def _model(self) -> EmotionModel:
         if self.model is None:
             self.model = load_model()
+        return self.model
+
+    def _features(self, text: str, cues: Cues, embedding: np.ndarray) -> np.ndarray:
+        """The classifiers' input: the embedding, then the cue features."""
         vector = np.asarray(embedding, dtype=np.float32).reshape(-1)
-        if vector.shape[0] != self.model.embedding_dim:
+        expected = self._model().embedding_dim
+        if vector.shape[0] != expected:
             raise EmotionModelError(
                 f"embedding has {vector.shape[0]} values; the emotion classifier was trained on "
-                f"{self.model.embedding_dim} (all-MiniLM-L6-v2)"
+                f"{expected} (all-MiniLM-L6-v2)"
             )
-        probs = self.model.probabilities(np.concatenate([vector, cue_features(cues, text)]))
-        by_mood = dict(zip(self.model.classes, probs.tolist(), strict=True))
-        return np.asarray([by_mood.get(m, 0.0) for m in Mood], dtype=np.float64)
+        return np.concatenate([vector, cue_features(cues, text)])
 
     def _mapped(self, output: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """A text-classification pipeline's label scores summed per mood."""
@@ -257,10 +316,20 @@ class EmotionReader:
             values[index[Mood.NEUTRAL]] = 1.0
         return values / values.sum()
 
-    def _reading(self, cues: Cues, probs: np.ndarray) -> EmotionReading:
+    def reading_from(
+        self,
+        cues: Cues,
+        probs: np.ndarray,
+        *,
+        neutral_floor: float = 0.0,
+        intensity: Intensity | None = None,
+    ) -> EmotionReading:
+        """The reading from mood probabilities (in Mood order): the surface rules first (emoji-only
+        messages, negation, sarcasm), then the neutral floor. ``intensity``: the intensity model's
+        answer; without one the cues decide. Public so that training scores exactly these rules."""
         if cues.emoji_only:
             # MiniLM sees most emoji as unknown tokens; the emoji themselves are the message.
-            probs = cue_distribution(cues)
+            probs, intensity = cue_distribution(cues), None
         else:
             # Sentence embeddings barely notice "not" or "/s"; where the surface says so, believe it.
             probs = _negations_applied(probs, cues)
@@ -269,12 +338,16 @@ class EmotionReader:
         moods = list(Mood)
         best = int(np.argmax(probs))
         mood, confidence = moods[best], float(probs[best])
-        score = cues.intensity
-        if mood is not Mood.NEUTRAL:
-            score += CONFIDENCE_BOOST * max(0.0, (confidence - 0.5) / 0.5)
+        if mood is not Mood.NEUTRAL and confidence < neutral_floor:
+            mood, confidence = Mood.NEUTRAL, float(probs[moods.index(Mood.NEUTRAL)])
+        if intensity is None:
+            score = cues.intensity
+            if mood is not Mood.NEUTRAL:
+                score += CONFIDENCE_BOOST * max(0.0, (confidence - 0.5) / 0.5)
+            intensity = intensity_from_score(score)
         return EmotionReading(
             mood=mood,
-            intensity=intensity_from_score(score),
+            intensity=intensity,
             confidence=confidence,
             scores={m: float(p) for m, p in zip(moods, probs, strict=True)},
         )

@@ -11,7 +11,15 @@ import pytest
 
 from reactclip.engine.mood import Intensity, Mood
 from reactclip.engine.prompting import EmotionModelError, EmotionReader
-from reactclip.engine.prompting.emotion import default_model_path, default_train_path, emoji_as_words
+from reactclip.engine.prompting.emotion import (
+    CUE_FEATURE_NAMES,
+    EmotionModel,
+    IntensityModel,
+    default_model_path,
+    default_train_path,
+    emoji_as_words,
+    load_model,
+)
 
 HOLDOUT = Path(__file__).parent / "data" / "emotion_holdout.jsonl"
 HOLDOUT2 = Path(__file__).parent / "data" / "emotion_holdout2.jsonl"
@@ -55,6 +63,55 @@ def test_training_data_is_large_balanced_and_apart_from_the_holdout() -> None:
     train_texts = {r["text"].lower() for r in rows}
     for holdout in (HOLDOUT, HOLDOUT2):
         assert not train_texts & {r["text"].lower() for r in _jsonl(holdout)}, holdout
+
+
+def test_shipped_model_is_calibrated_and_reads_intensity() -> None:
+    model = load_model()
+    assert 0.3 <= model.temperature <= 3.0
+    assert 0.0 <= model.neutral_floor < 0.7
+    assert model.intensity is not None
+    assert set(model.intensity.classes) == set(Intensity)
+    assert model.intensity.coef.shape[1] == model.coef.shape[1]
+    rows = _jsonl(default_train_path())
+    assert all(r.get("intensity") in {i.value for i in Intensity} for r in rows)
+
+
+def _model(mood_logits: dict[Mood, float], neutral_floor: float, intensity: Intensity) -> EmotionModel:
+    """A model that ignores its input: fixed mood logits and one intensity (via the intercepts)."""
+    features = 384 + len(CUE_FEATURE_NAMES)
+    classes = tuple(Mood)
+    intensities = tuple(Intensity)
+    return EmotionModel(
+        coef=np.zeros((len(classes), features), dtype=np.float32),
+        intercept=np.asarray([mood_logits.get(m, 0.0) for m in classes], dtype=np.float32),
+        classes=classes,
+        train_sha256="",
+        neutral_floor=neutral_floor,
+        intensity=IntensityModel(
+            coef=np.zeros((3, features), dtype=np.float32),
+            intercept=np.asarray([5.0 if i is intensity else 0.0 for i in intensities], dtype=np.float32),
+            classes=intensities,
+        ),
+    )
+
+
+def test_a_mood_below_the_neutral_floor_reads_as_neutral() -> None:
+    reader = EmotionReader(None)
+    embedding = np.zeros(384, dtype=np.float32)
+    reader.model = _model({Mood.ANGER: 1.0}, neutral_floor=0.5, intensity=Intensity.LOW)
+    unclear = reader.read("the thing is at noon", embedding=embedding)  # anger at about 0.28
+    assert unclear.mood is Mood.NEUTRAL
+    reader.model = _model({Mood.ANGER: 4.0}, neutral_floor=0.5, intensity=Intensity.LOW)
+    clear = reader.read("the thing is at noon", embedding=embedding)  # anger at about 0.87
+    assert clear.mood is Mood.ANGER
+
+
+def test_intensity_comes_from_the_intensity_model_not_only_punctuation() -> None:
+    reader = EmotionReader(None)
+    reader.model = _model({Mood.SADNESS: 4.0}, neutral_floor=0.0, intensity=Intensity.HIGH)
+    reading = reader.read("my grandma passed away this morning", embedding=np.zeros(384, dtype=np.float32))
+    assert reading.mood is Mood.SADNESS
+    assert reading.intensity is Intensity.HIGH  # a calm sentence: the cues alone say low
 
 
 def test_a_model_file_of_the_wrong_shape_is_refused(tmp_path: Path) -> None:
@@ -195,6 +252,22 @@ def test_read_many_matches_read(reader: EmotionReader) -> None:
     texts = ["I aced my exam!", "ewww", "😭", "the bus is at 5"]
     assert [r.mood for r in reader.read_many(texts)] == [reader.read(t).mood for t in texts]
     assert reader.read_many([]) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "intensity"),
+    [
+        ("my grandma died this morning", Intensity.HIGH),
+        ("I GOT THE JOB!!! AAAAA", Intensity.HIGH),
+        ("kinda nice i guess", Intensity.LOW),
+        ("the bus is late again, mildly annoying", Intensity.LOW),
+    ],
+)
+def test_the_real_model_reads_intensity_from_meaning(
+    reader: EmotionReader, text: str, intensity: Intensity
+) -> None:
+    assert reader.read(text).intensity is intensity
 
 
 @pytest.mark.slow

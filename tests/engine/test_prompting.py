@@ -54,11 +54,58 @@ def test_prompt_uses_the_templates_for_mood_style_and_subject() -> None:
     templates = load_templates()
     prompt = build_prompt("we won", Mood.JOY, Intensity.HIGH, "pixel art", subject="a corgi")
     assert prompt.startswith("A corgi")
-    assert templates["moods"]["joy"]["action"] in prompt
+    assert templates["moods"]["joy"]["action"]["high"] in prompt
     assert templates["styles"]["pixel art"]["words"] in prompt
     assert templates["intensity"]["high"] in prompt
     with pytest.raises(SpecError, match="style"):
         build_prompt("x", Mood.JOY, Intensity.LOW, "oil painting")
+
+
+# "soft" and "light" are left out: the camera words light every prompt softly.
+CALM_WORDS = {"subtle", "small", "slightly", "slight", "softly", "little", "mildly", "quietly", "gentle"}
+STRONG_WORDS = {
+    "huge",
+    "giant",
+    "over-the-top",
+    "exaggerated",
+    "wild",
+    "wildly",
+    "violently",
+    "frantic",
+    "sobbing",
+}
+STRONG_WORDS |= {
+    "ecstatic",
+    "screaming",
+    "erupting",
+    "furious",
+    "utterly",
+    "blasting",
+    "bursting",
+    "terrified",
+}
+
+
+@pytest.mark.parametrize("mood", list(Mood))
+@pytest.mark.parametrize("subject_named", [False, True])
+def test_a_prompt_never_holds_words_of_another_intensity(mood: Mood, subject_named: bool) -> None:
+    for intensity, forbidden in ((Intensity.LOW, STRONG_WORDS), (Intensity.HIGH, CALM_WORDS)):
+        prompt = build_prompt(
+            "hello there", mood, intensity, "cartoon", "a corgi", subject_named=subject_named
+        )
+        words = set(prompt.lower().replace(",", " ").replace(".", " ").split())
+        assert not words & forbidden, (intensity, prompt)
+    medium = build_prompt("hello there", mood, Intensity.MEDIUM, "cartoon", subject_named=subject_named)
+    assert not set(medium.lower().replace(",", " ").split()) & {"subtle", "over-the-top", "huge"}
+
+
+def test_an_operator_template_may_give_one_phrase_for_every_intensity(tmp_path: Path) -> None:
+    custom = tmp_path / "templates.toml"
+    custom.write_text('[moods.joy]\naction = "doing a happy dance"\n', encoding="utf-8")
+    for intensity in Intensity:
+        assert "doing a happy dance" in build_prompt(
+            "yay", Mood.JOY, intensity, "cartoon", templates_path=custom
+        )
 
 
 def test_same_text_same_spec_and_style_changes_the_seed() -> None:
@@ -158,7 +205,7 @@ def test_an_operator_templates_file_overrides_the_shipped_one(tmp_path: Path) ->
     assert spec.prompt.startswith("A tiny dragon doing a victory lap")
     assert "neon pink and teal" in spec.prompt
     # What the file does not set comes from the shipped templates.
-    assert load_templates()["moods"]["joy"]["motion"] in spec.prompt
+    assert load_templates()["moods"]["joy"]["motion"][spec.intensity.value] in spec.prompt
     with pytest.raises(SpecError, match="style"):
         spec_from_text("we won", style="vaporwave")
 
