@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from reactclip.engine.executor import (
     ProgressEvent,
     Started,
 )
-from reactclip.engine.mood import Mood
+from reactclip.engine.mood import Intensity, Mood
 from reactclip.engine.prompting import EmotionReader, EmotionReading, spec_from_text
 from reactclip.engine.service import build_executor
 from reactclip.engine.spec import GenerationSpec, SpecError, seed_for
@@ -181,6 +181,10 @@ class Orchestrator:
     ) -> Analysis:
         verdict = self.moderator.check(text, context, encoded=encoded)
         reading = self.emotion.read(text, embedding=encoded.vectors[0])
+        if verdict.supportive:
+            # Someone asking how to help a person who struggles: answer with care (a hug), never
+            # with the distress their words describe.
+            reading = replace(reading, mood=Mood.LOVE, intensity=Intensity.MEDIUM)
         spec = self._spec(text, reading, request) if verdict.allowed else None
         return Analysis(text=text, verdict=verdict, reading=reading, spec=spec)
 

@@ -13,7 +13,7 @@ in this order:
    "2 cats", "1v1" and "12yo" stay as written.
 6. ``unstretch``: "kiiiiill" -> "kill", "goooood" -> "good"; real double letters stay.
 7. ``split_run_together``: an unknown long word that is two or three known words ("killyourself",
-   "iwanttodie") is split into them.
+   "iwanttodie") is split into them; a word of the dictionary ("sextant", "sextuplets") is not.
 
 Steps 4-6 decide between readings with a word list (MiniLM's whole-word vocabulary plus the
 lexicon's terms), so a guess is only taken when it makes a known word.
@@ -239,9 +239,33 @@ def unstretch(text: str) -> str:
     return re.sub(r"[a-z]+", lambda m: _unstretch_token(m.group()), text)
 
 
+@cache
+def dictionary_words() -> frozenset[str]:
+    """English words beyond MiniLM's vocabulary (Webster's Second, through english-words): a token
+    that is one of them is a word, not a run-together phrase ("sextant", "sexton", "cummins" stay
+    whole). Only consulted before splitting; the pieces of a split still come from ``known_words``."""
+    from english_words import get_english_words_set
+
+    return frozenset(get_english_words_set(["web2"], lower=True, alpha=True))
+
+
+_INFLECTIONS = ("s", "es", "ed", "d", "ing", "er", "ers")
+
+
+def is_word(token: str) -> bool:
+    """``token`` is a word as written or once an inflection comes off ("sextuplets")."""
+    words, dictionary = known_words(), dictionary_words()
+    if token in words or token in dictionary:
+        return True
+    return any(
+        token.endswith(ending) and len(token) - len(ending) >= 4 and token[: -len(ending)] in dictionary
+        for ending in _INFLECTIONS
+    )
+
+
 def _split_token(token: str) -> str:
     words = known_words()
-    if len(token) < 5 or token in words:
+    if len(token) < 5 or is_word(token):
         return token
     parts = _segment(token, words)
     # Few pieces, each a real word or a common short one: a run-together phrase, not a name chopped

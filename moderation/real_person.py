@@ -9,10 +9,11 @@ A person is identifiable through (data/real_people.toml and data/names/):
 - a relation: "my ex", "jake's mom", "the girl from my gym", "ms. rodriguez"; "her sister" too,
   unless the text is about anonymous people ("a man and his wife");
 - a source of likeness: "deepfake", "face swap", "from her selfies", "undress this photo";
-- a name: a public figure, or a first name presented as a person. A first name does not count inside
-  a fictional character's name ("jessica rabbit") or beside a fiction marker ("my OC", "a character
-  named ..."), and a first name that is also an everyday word ("hope", "grace") does not count alone:
-  what makes it a person there ("grace from work") is a relation.
+- a name: a public figure (a distinctive surname alone too: "cumberbatch"), or a first name
+  presented as a person. A first name does not count inside a fictional character's name ("jessica
+  rabbit") or beside a fiction marker ("my OC", "a character named ..."), and a first name that is
+  also an everyday word ("hope", "grace") does not count alone: what makes it a person there
+  ("grace from work") is a relation.
 Anonymous and fictional adults ("two adults", "a succubus") are not identifiable.
 """
 
@@ -20,12 +21,14 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 
 from reactclip.moderation.lexicon import expand_lists
+from reactclip.moderation.normalize import dictionary_words
 
 NAME_TOKEN = re.compile(r"[a-z0-9]+(?:[-'.][a-z0-9]+)*")
 MAX_NAME_WORDS = 4
@@ -89,27 +92,51 @@ class RealPersonFinder:
         self.fictional = _read_names(names / "fictional_characters.txt")
         self.ambiguous_first_names = _read_names(names / "ambiguous_first_names.txt")
         self.first_names = _read_names(names / "first_names.txt") - self.ambiguous_first_names
+        self.public_figures |= self._distinctive_surnames(_read_names(names / "common_surnames.txt"))
 
-    def is_sexualising(self, normalized: str) -> bool:
+    def _distinctive_surnames(self, common: frozenset[str]) -> frozenset[str]:
+        """Public figures' surnames that name them alone ("cumberbatch", "kardashian"): not a
+        dictionary word, a first name, a character's name or one of the most common surnames."""
+        dictionary = dictionary_words()
+        taken = self.first_names | self.ambiguous_first_names | self.fictional | common
+        surnames = (name.split()[-1] for name in self.public_figures if " " in name)
+        return frozenset(s for s in surnames if len(s) >= 5 and s not in dictionary and s not in taken)
+
+    def is_sexualising(self, normalized: str, allowed: Sequence[tuple[int, int]] = ()) -> bool:
         """Words that make a request about a real person sexual even where they would not decide a
-        category on their own ("undress", "in lingerie", "thirst trap")."""
-        return self.sexualising.search(normalized) is not None
+        category on their own ("undress", "in lingerie", "thirst trap"). ``allowed``: spans of the
+        lexicon's allow-list ("the naked chef", "sex and the city"), where such a word means nothing."""
+        return any(
+            not any(start < a_end and a_start < end for a_start, a_end in allowed)
+            for start, end in (m.span() for m in self.sexualising.finditer(normalized))
+        )
 
-    def find(self, normalized: str) -> PersonCue | None:
+    def find(self, normalized: str, written: str = "") -> PersonCue | None:
+        """``written``: the text as sent, where a handle keeps its "@" (the normaliser reads
+        "@dani_b" as a leetspeak "adani_b")."""
+        mention = self.patterns[Identity.MENTION].search(written.lower())
+        if mention is not None:
+            return PersonCue(Identity.MENTION, mention.group())
         for identity, pattern in self.patterns.items():
             match = pattern.search(normalized)
             if match is not None:
                 return PersonCue(identity, match.group())
         match = self.relation_of_someone.search(normalized)
-        if match is not None and self.anonymous.search(normalized) is None:
+        if match is not None and not self._invented_or_anonymous(normalized):
             return PersonCue(Identity.RELATION, match.group())
         return self._named(normalized)
+
+    def _invented_or_anonymous(self, normalized: str) -> bool:
+        return (
+            self.anonymous.search(normalized) is not None
+            or self.fiction_markers.search(normalized) is not None
+        )
 
     def _named(self, normalized: str) -> PersonCue | None:
         tokens = [t.removesuffix("'s") for t in NAME_TOKEN.findall(normalized)]
         taken = [False] * len(tokens)
         first_name: PersonCue | None = None
-        fictional_frame = self.fiction_markers.search(normalized) is not None
+        invented = self.fiction_markers.search(normalized) is not None
         # Longest names first, so "jessica rabbit" (fictional) claims "jessica" before the first names.
         for size in range(min(MAX_NAME_WORDS, len(tokens)), 0, -1):
             for start in range(len(tokens) - size + 1):
@@ -120,6 +147,6 @@ class RealPersonFinder:
                     return PersonCue(Identity.PUBLIC_FIGURE, words)
                 if words in self.fictional:
                     taken[start : start + size] = [True] * size
-                elif size == 1 and first_name is None and not fictional_frame and words in self.first_names:
+                elif size == 1 and first_name is None and not invented and words in self.first_names:
                     first_name = PersonCue(Identity.FIRST_NAME, words)
         return first_name

@@ -60,10 +60,17 @@ class SemanticThresholds:
     """Flag the top blocked category when all categories blocked in the context together pass this,
     even if their probability is split (a threat that is half harassment, half violence)."""
     strict_factor: float = 0.7
-    real_person_sexual: float = 0.5
-    """The sexual probability that makes a request about a real, identifiable person sexual
-    (text.py): well below the sexual threshold, since there a false block costs a rephrase and a miss
-    costs someone's dignity. Chosen by train.py out of fold."""
+    real_person_sexual: Mapping[str, float] = field(default_factory=dict)
+    """Per kind of identity (real_person.Identity values): the sexual probability that makes a
+    request about a real, identifiable person sexual (text.py). Below the sexual threshold, since
+    there a miss costs someone's dignity; per kind, because the layer's prior differs (a celebrity's
+    name alone leans sexual, "my friend" does not). Chosen by train.py out of fold."""
+    real_person_default: float = 0.5
+    """For a kind with no threshold of its own."""
+
+    def real_person_threshold(self, identity: str, strictness: Strictness) -> float:
+        threshold = self.real_person_sexual.get(identity, self.real_person_default)
+        return threshold * self.strict_factor if strictness == "strict" else threshold
 
     def for_strictness(self, strictness: Strictness) -> tuple[Mapping[Category, float], float]:
         if strictness == "strict":
@@ -137,9 +144,12 @@ class SemanticClassifier:
                 thresholds = SemanticThresholds(
                     per_category={c: t for c, t in stored.items() if c is not Category.NONE},
                     any_unsafe=float(data["any_unsafe"]),
-                    real_person_sexual=float(data["real_person_sexual"])
-                    if "real_person_sexual" in data
-                    else SemanticThresholds.real_person_sexual,
+                    real_person_sexual={
+                        str(k): float(t)
+                        for k, t in zip(data["real_person_kinds"], data["real_person_sexual"], strict=True)
+                    }
+                    if "real_person_kinds" in data
+                    else {},
                 )
             ngram_weight = float(data["ngram_weight"]) if "ngram_weight" in data else 0.0
         ngram = NgramClassifier.load(ngram_path or default_ngram_path()) if ngram_weight > 0 else None

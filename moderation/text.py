@@ -11,6 +11,9 @@
    identifiable person (real_person.py) is sexual_real_person, which is blocked everywhere;
 6. policy: what the found category means in this channel (policy.py).
 
+Someone asking how to support another person who is struggling (support.py) gets no self_harm finding
+from any layer: their words describe another's distress, not their own intent.
+
 A finding the policy allows (sexual content in an NSFW channel) does not stop the later layers: they
 may still find something blocked everywhere. Every block is logged with category, layer and the
 user's hash; the raw text only at DEBUG.
@@ -31,6 +34,7 @@ from reactclip.moderation.normalize import normalize
 from reactclip.moderation.policy import is_blocked, verdict_for
 from reactclip.moderation.real_person import RealPersonFinder
 from reactclip.moderation.semantic import SemanticClassifier, SemanticThresholds
+from reactclip.moderation.support import asks_to_support
 from reactclip.moderation.verdict import TextVerdict
 
 logger = logging.getLogger("reactclip.moderation")
@@ -90,7 +94,11 @@ class TextModerator:
         self, texts: list[str], context: RequestContext, encoded: Encoded | None
     ) -> list[TextVerdict]:
         normalized = [normalize(t) for t in texts]
-        findings: list[list[_Finding]] = [self._lexicon_findings(n) for n in normalized]
+        supportive = [asks_to_support(n) for n in normalized]
+        findings: list[list[_Finding]] = [
+            _without_self_harm(self._lexicon_findings(n), s)
+            for n, s in zip(normalized, supportive, strict=True)
+        ]
         decided = [self._first_block(f, context) is not None for f in findings]
         sexual_probability = [0.0] * len(texts)
 
@@ -109,8 +117,11 @@ class TextModerator:
             for i, row in zip(open_rows, probabilities, strict=True):
                 if sexual_column is not None:
                     sexual_probability[i] = float(row[sexual_column])
-                for f in self.semantic.findings(row, context.guild.strictness, blocked_here):
-                    findings[i].append(_Finding(f.category, f.probability, "semantic"))
+                found = [
+                    _Finding(f.category, f.probability, "semantic")
+                    for f in self.semantic.findings(row, context.guild.strictness, blocked_here)
+                ]
+                findings[i] += _without_self_harm(found, supportive[i])
             open_rows = [i for i in open_rows if self._first_block(findings[i], context) is None]
 
         if open_rows and self.classifier is not None:
@@ -121,31 +132,40 @@ class TextModerator:
                 ).strict_factor
             scores = self.classifier.scores([normalized[i] for i in open_rows])
             for i, row_scores in zip(open_rows, scores, strict=True):
-                for category, score in self.classifier.findings(row_scores, threshold):
-                    findings[i].append(_Finding(category, score, "classifier"))
+                found = [
+                    _Finding(c, score, "classifier")
+                    for c, score in self.classifier.findings(row_scores, threshold)
+                ]
+                findings[i] += _without_self_harm(found, supportive[i])
 
-        for i, text in enumerate(normalized):
-            self._add_real_person(text, findings[i], sexual_probability[i], context)
-        return [self._verdict(t, f, context) for t, f in zip(texts, findings, strict=True)]
+        for i, (written, text) in enumerate(zip(texts, normalized, strict=True)):
+            self._add_real_person(written, text, findings[i], sexual_probability[i], context)
+        return [self._verdict(t, f, context, s) for t, f, s in zip(texts, findings, supportive, strict=True)]
 
     def _add_real_person(
-        self, normalized: str, findings: list[_Finding], sexual_probability: float, context: RequestContext
+        self,
+        written: str,
+        normalized: str,
+        findings: list[_Finding],
+        sexual_probability: float,
+        context: RequestContext,
     ) -> None:
         """Puts a sexual_real_person finding first (after minors) when the request is sexual and
         points at a real, identifiable person."""
+        cue = self.real_people.find(normalized, written)
+        if cue is None:
+            return
         thresholds = self.semantic.thresholds if self.semantic is not None else SemanticThresholds()
-        threshold = thresholds.real_person_sexual
-        if context.guild.strictness == "strict":
-            threshold *= thresholds.strict_factor
         evidence = [f.confidence for f in findings if f.category is Category.SEXUAL]
-        if sexual_probability >= threshold:
+        if sexual_probability >= thresholds.real_person_threshold(
+            cue.identity.value, context.guild.strictness
+        ):
             evidence.append(sexual_probability)
-        if not evidence and self.real_people.is_sexualising(normalized):
+        if not evidence and self.real_people.is_sexualising(
+            normalized, self.lexicon.allowed_spans(normalized)
+        ):
             evidence.append(LEXICON_CONFIDENCE)
         if not evidence:
-            return
-        cue = self.real_people.find(normalized)
-        if cue is None:
             return
         logger.debug("real person (%s): %r", cue.identity.value, cue.text)
         at = 1 if findings and findings[0].category is Category.SEXUAL_MINORS else 0
@@ -166,7 +186,9 @@ class TextModerator:
                 return verdict
         return None
 
-    def _verdict(self, text: str, findings: list[_Finding], context: RequestContext) -> TextVerdict:
+    def _verdict(
+        self, text: str, findings: list[_Finding], context: RequestContext, supportive: bool
+    ) -> TextVerdict:
         blocked = self._first_block(findings, context)
         if blocked is not None:
             log = logger.warning if blocked.category is Category.SEXUAL_MINORS else logger.info
@@ -183,6 +205,10 @@ class TextModerator:
             return blocked
         if findings:  # found, but allowed here (sexual content in an NSFW channel)
             f = findings[0]
-            return TextVerdict(True, f.category, f.confidence, f.layer, "")
+            return TextVerdict(True, f.category, f.confidence, f.layer, "", supportive)
         layer = "semantic" if self.semantic is not None and self.embedder is not None else "lexicon"
-        return TextVerdict(True, Category.NONE, 0.0, layer, "")
+        return TextVerdict(True, Category.NONE, 0.0, layer, "", supportive)
+
+
+def _without_self_harm(findings: list[_Finding], supportive: bool) -> list[_Finding]:
+    return [f for f in findings if not (supportive and f.category is Category.SELF_HARM)]

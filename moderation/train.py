@@ -17,21 +17,23 @@ The lexicon runs first at run time, so the report shows the layer alone and lexi
 Writes data/moderation_head.safetensors (the head, float16), data/semantic_model.npz (classes,
 blend weight, thresholds) and data/ngram_model.npz (n-gram vocabulary, idf, weights), each with the
 sha256 of the training files so a test can tell stale weights. scikit-learn is needed here only (the
-dev extra), never at run time. 15 to 30 minutes on two CPU cores.
+dev extra), never at run time. 30 to 45 minutes on two CPU cores.
 
-Last run (6120 examples + 1566 everyday messages; out of fold, lexicon + layer; the layer flags at
+Last run (9186 examples + 3639 everyday messages; out of fold, lexicon + layer; the layer flags at
 most 5% of the hard negatives and 1% of everyday messages): n-gram weight 0.4, thresholds
-harassment 0.775, hate 0.725, self_harm 0.80, sexual 0.725, sexual_minors 0.15, violence_gore
-0.625, any-unsafe sum 0.85. Caught: harassment 82.3%, hate 81.4%, self_harm 65.4%, sexual 87.0%,
-sexual_minors 98.7%, violence_gore 83.3% (mean 84.7%); flagged: hard negatives 2.6% by the layer,
-everyday 0.9%. Lines 3206-5095 of train.jsonl are written the way people ask the bot for a clip
+harassment 0.625, hate 0.475, self_harm 0.55, sexual 0.625, sexual_minors 0.15, violence_gore 0.60,
+any-unsafe sum 0.80; real-person sexual thresholds 0.5 for every kind but likeness (0.675). Lines
+6121-9186 of train.jsonl (December 2026) are sexual requests about real people and ordinary
+mentions of them, explicit requests about consenting adults (anonymous or fictional), safe
+look-alikes (word collisions, children in wholesome scenes, idioms, spaced-out and emoji requests),
+people supporting someone who struggles and their first-person near misses, and harms dressed in
+sexual words: eval's unsafe caught rose from 97.0% to 99.3%, explicit adult requests allowed in
+NSFW channels to 100%. Lines 3206-5095 are written the way people ask the bot for a clip
 ("make a clip of ...", "/react ...", bare prompts) in every category, with their near-miss safe
 requests, and harms dressed in sexual words that an NSFW channel must still block; before them only
 about 5% of the harassment, hate and self-harm examples were requests. Lines 5096-6120 are harms
 carried by meaning alone (plans and eating-disorder goals with no stock word, violence described by
-what happens to a body, bigotry without slurs, harassment without insults) and their near misses:
-the hardest lines of the set, so out-of-fold rates fell while eval/'s stayed (unsafe caught 94.0%
-before the first batch, 97.0% after it and after the second).
+what happens to a body, bigotry without slurs, harassment without insults) and their near misses.
 Tuning more layers (from layer 2: four tuned layers) caught 0.6 points more out of fold on the
 5095-line set, at twice the training time and about 1.5 ms more per message; not worth it yet.
 A 2% everyday budget catches a few points more and blocks about four times as many ordinary
@@ -58,7 +60,8 @@ from reactclip.moderation.lexicon import Lexicon
 from reactclip.moderation.ngram import MODEL_FILE as NGRAM_MODEL_FILE
 from reactclip.moderation.ngram import ngram_features
 from reactclip.moderation.normalize import normalize
-from reactclip.moderation.semantic import MODEL_FILE
+from reactclip.moderation.real_person import RealPersonFinder
+from reactclip.moderation.semantic import MODEL_FILE, SemanticThresholds
 from reactclip.moderation.tuned import HEAD_FILE, ModerationHead, head_metadata
 
 if TYPE_CHECKING:
@@ -97,6 +100,15 @@ only (a data file, read by this dev tool; run-time moderation still imports noth
 Lines the lexicon flags are left out, so an angry "I'll kill him" never teaches the layer that
 threats are fine."""
 MINORS_MAX_THRESHOLD = 0.15
+REAL_PERSON_MAX_FLAGGED = 0.02
+"""The share of safe lines about a real, identifiable person (and with no sexualising word) that the
+real-person threshold may make sexual, out of fold: "Taylor Swift dancing on stage" must stay a clip."""
+REAL_PERSON_FLOOR = 0.5
+"""No real-person threshold goes below this: the layer must at least lean sexual. Out of fold on the
+easy safe lines of train.jsonl the budget alone chose 0.075 for relations, which then blocked "my
+coworker got promoted, party clip" on eval/real_people.jsonl's kind of text."""
+REAL_PERSON_MIN_EXAMPLES = 30
+"""Kinds of identity with fewer safe lines than this are too few to set the threshold."""
 ANY_UNSAFE = 0.8
 """Where the search starts the any-unsafe sum (SemanticThresholds.any_unsafe); it may raise it."""
 _GRID = np.round(np.arange(0.05, 0.951, 0.025), 3)
@@ -413,6 +425,42 @@ def report(
     return float(np.mean(catches))
 
 
+def choose_real_person_thresholds(
+    p_sexual: np.ndarray, labels: list[Category], normalized: list[str], lexicon_found: list[set[Category]]
+) -> dict[str, float]:
+    """Per kind of identity with enough examples: the lowest sexual probability (not below
+    REAL_PERSON_FLOOR) at which at most REAL_PERSON_MAX_FLAGGED of the safe lines that point at a
+    real person that way (and hold no sexualising word) would be read as sexual, out of fold. Per
+    kind, because the layer's prior differs: a celebrity's name alone leans sexual (so many
+    requests about celebrities are), "my friend" does not. Prints how many sexual lines about real
+    people the layer then catches beyond the words."""
+    finder = RealPersonFinder()
+    cues = [finder.find(n) for n in normalized]
+    pairs = zip(normalized, lexicon_found, strict=True)
+    worded = np.array([finder.is_sexualising(n) or Category.SEXUAL in found for n, found in pairs])
+    label = np.array([c.value for c in labels])
+    kinds = np.array([cue.identity.value if cue is not None else "" for cue in cues])
+    safe = (kinds != "") & ~worded & (label == Category.NONE.value)
+    sexual = (kinds != "") & ~worded & (label == Category.SEXUAL.value)
+    thresholds: dict[str, float] = {}
+    for kind in sorted(set(kinds[safe])):
+        rows = safe & (kinds == kind)
+        if rows.sum() < REAL_PERSON_MIN_EXAMPLES:
+            continue
+        within = [t for t in _GRID if float(np.mean(p_sexual[rows] >= t)) <= REAL_PERSON_MAX_FLAGGED]
+        thresholds[kind] = max(REAL_PERSON_FLOOR, float(within[0]) if within else float(_GRID[-1]))
+    applied = np.array([thresholds.get(k, SemanticThresholds.real_person_default) for k in kinds])
+    flagged = p_sexual >= applied
+    caught = float(np.mean(flagged[sexual])) if sexual.any() else float("nan")
+    print(
+        "real-person sexual thresholds: "
+        + ", ".join(f"{k} {t:.3f}" for k, t in thresholds.items())
+        + f"; they flag {np.mean(flagged[safe]):.1%} of {int(safe.sum())} safe lines about a real person"
+        f" and catch {caught:.1%} of {int(sexual.sum())} sexual lines about a real person that no word marks"
+    )
+    return thresholds
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA_DIR / "train.jsonl")
@@ -501,6 +549,9 @@ def main(argv: list[str] | None = None) -> None:
         unsafe_adult,
     )
 
+    p_sexual = ((1 - best_weight) * p_head + best_weight * p_ngram)[:, classes.index(Category.SEXUAL)]
+    real_person = choose_real_person_thresholds(p_sexual, labels, normalized, lexicon_found)
+
     # 3: the shipped models, fitted on everything.
     np.savez(
         args.out,
@@ -508,6 +559,8 @@ def main(argv: list[str] | None = None) -> None:
         thresholds=best_thresholds.astype(np.float32),
         any_unsafe=np.array(best_any, dtype=np.float32),
         ngram_weight=np.array(best_weight, dtype=np.float32),
+        real_person_kinds=np.array(list(real_person)),
+        real_person_sexual=np.array(list(real_person.values()), dtype=np.float32),
         train_sha256=np.array(sha),
     )
     if args.thresholds_only:

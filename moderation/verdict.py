@@ -18,6 +18,9 @@ class TextVerdict:
     """Which layer decided: "lexicon", "semantic", "classifier", "real_person" or "policy"."""
     reason: str
     """A short, polite sentence fit to show the user."""
+    supportive: bool = False
+    """The message asks how to support someone else who is struggling (support.py): allowed, and
+    best answered with care (a hug), whatever distress it describes."""
 
 
 @dataclass(frozen=True)

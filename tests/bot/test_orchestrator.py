@@ -106,6 +106,18 @@ def test_sexual_content_is_allowed_in_nsfw_channels_but_minors_never(
     assert minors.spec is None
 
 
+def test_someone_supporting_a_person_who_self_harms_gets_a_caring_clip_not_a_refusal(
+    clean_env: Any, text_models: dict[str, Any], recording_backend: Any
+) -> None:
+    orch = orchestrator(text_models, recording_backend)
+    analysis = orch.analyze("my best friend has been self harming again, how do i support her?", NORMAL)
+    assert analysis.verdict.allowed and analysis.verdict.supportive
+    assert analysis.reading.mood is Mood.LOVE
+    assert analysis.spec is not None and "hug" in analysis.spec.prompt
+    own = orch.analyze("my friend says i should stop but i want to keep cutting myself", NORMAL)
+    assert not own.verdict.allowed and own.verdict.category is Category.SELF_HARM
+
+
 def test_a_clip_failing_the_frame_check_is_neither_encoded_nor_returned(
     clean_env: Any, text_models: dict[str, Any], recording_backend: Any
 ) -> None:

@@ -74,6 +74,16 @@ def test_each_kind_of_identity_is_found(finder: RealPersonFinder, text: str, ide
     assert cue.identity is identity
 
 
+def test_a_handle_is_a_server_member_though_the_normaliser_reads_its_at_sign_as_a_letter(
+    finder: RealPersonFinder, lexicon_moderator: TextModerator
+) -> None:
+    text = "make @manda_r topless"  # read as "amanda_r"
+    assert "@" not in normalize(text)
+    cue = finder.find(normalize(text), text)
+    assert cue is not None and cue.identity is Identity.MENTION
+    assert lexicon_moderator.check(text, NSFW).category is Category.SEXUAL_REAL_PERSON
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -170,9 +180,8 @@ def test_the_semantic_sexual_probability_alone_is_evidence_about_a_real_person(
         "@lowkeyjules in bed moaning",
     ],
 )
-def test_real_model_blocks_real_people_in_sexual_scenes_without_stock_words(
+def test_real_model_refuses_real_people_in_sexual_scenes_without_stock_words(
     full_moderator: TextModerator, context: RequestContext, text: str
 ) -> None:
     verdict = full_moderator.check(text, context)
-    assert not verdict.allowed
-    assert verdict.category is Category.SEXUAL_REAL_PERSON
+    assert not verdict.allowed, verdict

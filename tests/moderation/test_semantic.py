@@ -82,7 +82,7 @@ def test_shipped_model_carries_thresholds_chosen_by_training(minilm_layers: torc
     assert model.ngram is not None
     assert 0.0 < model.ngram_weight < 1.0
     per_category = model.thresholds.per_category
-    assert set(per_category) == set(UNSAFE)
+    assert set(per_category) == set(UNSAFE) - {Category.SEXUAL_REAL_PERSON}  # a rule, not a class
     assert per_category[Category.SEXUAL_MINORS] <= 0.15 + 1e-6
     assert all(0.05 <= t <= 0.95 for t in per_category.values())
 
@@ -122,7 +122,7 @@ def test_training_data_is_large_and_mostly_safe() -> None:
     everyday = len(load_everyday(EVERYDAY_DATA, Lexicon()))
     assert len(rows) >= 700 and everyday >= 1000
     assert (counts["none"] + everyday) / (len(rows) + everyday) >= 0.5
-    assert all(counts[c.value] >= 50 for c in Category)
+    assert all(counts[c.value] >= 50 for c in Category if c is not Category.SEXUAL_REAL_PERSON)
 
 
 def test_probability_rows_sum_to_one_without_sklearn(minilm_layers: torch.nn.ModuleList) -> None:

@@ -12,8 +12,11 @@ from reactclip.moderation.categories import Category
 from reactclip.moderation.train import (
     MAX_SAFE_FLAGGED,
     MINORS_MAX_THRESHOLD,
+    REAL_PERSON_FLOOR,
+    REAL_PERSON_MAX_FLAGGED,
     RECALL_TARGET,
     blocked_mask,
+    choose_real_person_thresholds,
     choose_thresholds,
     flagged_by,
     load_out_of_fold,
@@ -86,3 +89,27 @@ def test_out_of_fold_cache_is_for_one_training_set(tmp_path: Path) -> None:
     assert loaded[2] == CLASSES
     assert load_out_of_fold(path, "sha-b") is None
     assert load_out_of_fold(tmp_path / "missing.npz", "sha-a") is None
+
+
+def test_real_person_thresholds_keep_ordinary_mentions_allowed_per_kind_of_identity() -> None:
+    normalized = [
+        *(f"taylor swift dancing on stage {i}" for i in range(50)),  # safe, a public figure
+        *(f"my ex in a hot tub, make it spicy {i}" for i in range(50)),  # sexual, no sexualising word
+        *(f"my friend got promoted {i}" for i in range(50)),  # safe, a relation
+        "two adults in a hot tub",  # no person: never counts
+    ]
+    labels = [Category.NONE] * 50 + [Category.SEXUAL] * 50 + [Category.NONE] * 51
+    # A celebrity's name leans sexual (0.10-0.59), "my friend" does not (0.00-0.10).
+    p_sexual = np.array(
+        [0.1 + i / 100 for i in range(50)]
+        + [0.45 + i / 100 for i in range(50)]
+        + [i / 500 for i in range(50)]
+        + [0.99]
+    )
+    thresholds = choose_real_person_thresholds(p_sexual, labels, normalized, [set() for _ in normalized])
+    assert set(thresholds) == {"public_figure", "relation"}
+    for kind, rows in (("public_figure", slice(0, 50)), ("relation", slice(100, 150))):
+        assert np.mean(p_sexual[rows] >= thresholds[kind]) <= REAL_PERSON_MAX_FLAGGED
+    assert thresholds["relation"] == REAL_PERSON_FLOOR  # the budget alone would allow 0.10
+    assert REAL_PERSON_FLOOR < thresholds["public_figure"] <= 0.6
+    assert np.mean(p_sexual[50:100] >= thresholds["relation"]) >= 0.8  # "my ex": a relation
