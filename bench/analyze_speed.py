@@ -1,5 +1,5 @@
 """How long reactclip takes to analyse one message (moderation + emotion + prompt) on one CPU core,
-once the models are loaded. Target: at most 20 ms per message.
+once the models are loaded. Target: at most 10 ms per message (issue 13).
 
 Rows, each timed on every text of eval/messages.jsonl one at a time, rows interleaved per text:
 the whole single-message analysis (``Orchestrator.analyze``), the MiniLM embedding alone, text
@@ -37,7 +37,7 @@ from _report import (
 )
 
 SECTION = "## Analysis speed"
-TARGET_S = 0.020
+TARGET_S = 0.010
 DEFAULT_SET = ROOT / "eval" / "messages.jsonl"
 PACKAGES = ("torch", "transformers", "sentence-transformers", "tokenizers", "numpy", "reactclip")
 

@@ -1,10 +1,10 @@
 """Score reactclip's message analysis (emotion and moderation) against the hand-labelled set in
-eval/messages.jsonl and write docs/quality.md.
+eval/messages.jsonl and the focused sets beside it (_focused.py), and write docs/quality.md.
 
 The product runs exactly as a user would run it: the ``reactclip analyze --jsonl`` console script
 next to this interpreter, once for a normal channel and once with ``--nsfw-channel``.
 
-    python bench/quality.py                 # scores eval/messages.jsonl, replaces docs/quality.md
+    python bench/quality.py                 # scores eval/, replaces docs/quality.md
     python bench/quality.py --no-write      # prints the report only
 
 Never tune anything on individual lines of the set (see eval/README.md).
@@ -14,19 +14,28 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import os
-import shutil
-import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from _focused import FocusedScores
 from _report import ROOT, command_line, machine_description, markdown_table, today, versions
+from _scoring import (
+    Figure,
+    Rate,
+    Run,
+    analyze,
+    at_least,
+    at_most,
+    blocked,
+    figures_table,
+    info,
+    one_line,
+    rate,
+)
 
 EMOTIONS = ("joy", "love", "sadness", "anger", "fear", "surprise", "disgust", "neutral")
 UNSAFE = ("sexual", "sexual_minors", "violence_gore", "hate", "self_harm", "harassment")
@@ -36,7 +45,8 @@ DEFAULT_OUT = ROOT / "docs" / "quality.md"
 PACKAGES = ("torch", "transformers", "sentence-transformers", "reactclip")
 
 EMOTION_TARGET = 0.80
-CAUGHT_TARGET = 0.97
+CAUGHT_TARGET = 0.98
+CATEGORY_CAUGHT_TARGET = 0.97
 OBFUSCATED_TARGET = 0.90
 WRONGLY_BLOCKED_TARGET = 0.03
 MINORS_TARGET = 1.0
@@ -90,119 +100,7 @@ def load_set(path: Path) -> list[Line]:
     return lines
 
 
-def one_line(text: str) -> str:
-    """The text as one stdin line: every line break a space (Python's text-mode stdin splits on
-    \\n, \\r and \\r\\n)."""
-    return text.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
-
-
 # Running the product ----------------------------------------------------------------------------
-
-
-def reactclip_command() -> list[str]:
-    """The console script installed next to this interpreter (the venv's), else the one on PATH."""
-    script = Path(sys.executable).with_name("reactclip")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("reactclip")
-    if found:
-        return [found]
-    raise SystemExit(f"quality: no reactclip command next to {sys.executable} or on PATH; pip install -e .")
-
-
-@dataclass(frozen=True)
-class Run:
-    nsfw_channel: bool
-    results: list[dict[str, Any]]
-    seconds: float
-    command: str
-
-
-def analyze(lines: Sequence[Line], nsfw_channel: bool) -> Run:
-    argv = [*reactclip_command(), "analyze", "--jsonl"]
-    if nsfw_channel:
-        argv.append("--nsfw-channel")
-    stdin = "".join(one_line(line.text) + "\n" for line in lines)
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONUTF8": "1"}
-    started = time.perf_counter()
-    done = subprocess.run(
-        argv, input=stdin, capture_output=True, text=True, encoding="utf-8", env=env, check=False
-    )
-    elapsed = time.perf_counter() - started
-    shown = " ".join(["reactclip", *argv[1:]])
-    if done.returncode != 0:
-        raise SystemExit(f"quality: `{shown}` exited with {done.returncode}:\n{done.stderr.strip()[-4000:]}")
-    results = [json.loads(out) for out in done.stdout.splitlines() if out.strip()]
-    if len(results) != len(lines):
-        raise SystemExit(
-            f"quality: `{shown}` printed {len(results)} results for {len(lines)} lines; stderr:\n"
-            f"{done.stderr.strip()[-4000:]}"
-        )
-    for line, result in zip(lines, results, strict=True):
-        missing = {"emotion", "allowed", "category"} - result.keys()
-        if missing:
-            raise SystemExit(f"quality: the result for {line.id} lacks {', '.join(sorted(missing))}")
-        echoed = result.get("text")
-        if echoed is not None and echoed != one_line(line.text):
-            raise SystemExit(f"quality: results are out of step with the input at {line.id}")
-    return Run(nsfw_channel, results, elapsed, shown)
-
-
-# Figures ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Rate:
-    hits: int
-    total: int
-
-    @property
-    def value(self) -> float:
-        return self.hits / self.total if self.total else float("nan")
-
-    def text(self) -> str:
-        if not self.total:
-            return "- (0 lines)"
-        return f"{self.value:.1%} ({self.hits}/{self.total})"
-
-    def interval(self) -> str:
-        """Wilson 95% interval: how far the true rate may be from this sample's."""
-        if not self.total:
-            return "-"
-        z, n, p = 1.96, self.total, self.value
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-        return f"{max(0.0, centre - half):.1%} - {min(1.0, centre + half):.1%}"
-
-
-def rate(flags: Sequence[bool]) -> Rate:
-    return Rate(sum(flags), len(flags))
-
-
-def blocked(result: dict[str, Any]) -> bool:
-    return not result["allowed"]
-
-
-@dataclass(frozen=True)
-class Figure:
-    name: str
-    rate: Rate
-    target: str
-    met: bool | None
-    """None: no target, shown for information."""
-
-
-def at_least(name: str, value: Rate, target: float) -> Figure:
-    shown = "100%" if target == 1.0 else f"≥ {target:.0%}"
-    return Figure(name, value, shown, value.total > 0 and value.value >= target)
-
-
-def at_most(name: str, value: Rate, target: float) -> Figure:
-    return Figure(name, value, f"≤ {target:.0%}", value.total > 0 and value.value <= target)
-
-
-def info(name: str, value: Rate, note: str = "-") -> Figure:
-    return Figure(name, value, note, None)
 
 
 @dataclass
@@ -242,7 +140,7 @@ class Scores:
                 at_least(
                     f"Unsafe caught: {category}" + (" (normal channel)" if minors else ""),
                     self.caught(normal, lambda line, c=category: line.safety == c),
-                    MINORS_TARGET if minors else CAUGHT_TARGET,
+                    MINORS_TARGET if minors else CATEGORY_CAUGHT_TARGET,
                 )
             )
         figures += [
@@ -284,6 +182,16 @@ class Scores:
         ]
         return figures
 
+    def safe_emotion_hits(self) -> list[bool]:
+        return [
+            result["emotion"] == line.emotion
+            for line, result in self.pairs(self.normal, lambda line: line.safe)
+        ]
+
+    def never_allowed_blocked_in_nsfw(self) -> list[bool]:
+        pairs = self.pairs(self.nsfw, lambda line: not line.safe and line.safety != "sexual")
+        return [blocked(result) for _, result in pairs]
+
     def category_agreement(self) -> Rate:
         """Of the unsafe lines caught in a normal channel, how many got their labelled category."""
         pairs = self.pairs(self.normal, lambda line: not line.safe)
@@ -296,15 +204,6 @@ class Scores:
 
 
 # The report -------------------------------------------------------------------------------------
-
-
-def mark(met: bool | None) -> str:
-    return "" if met is None else ("✓" if met else "✗")
-
-
-def figures_table(figures: Sequence[Figure]) -> str:
-    rows = [[f.name, f.rate.text(), f.rate.interval(), f.target, mark(f.met)] for f in figures]
-    return markdown_table(["Figure", "Measured", "95% interval", "Target", ""], rows)
 
 
 def emotion_tables(scores: Scores) -> tuple[str, str]:
@@ -423,18 +322,41 @@ def composition(lines: Sequence[Line]) -> str:
     )
 
 
-def report(scores: Scores, set_path: Path, limit: int | None = 60) -> str:
+def focused_section(focused: FocusedScores, figures: Sequence[Figure], limit: int | None) -> list[str]:
+    kinds = focused.trap_kinds()
+    return [
+        "## Focused sets",
+        "",
+        f"Each written for one question, by annotators who did not see the training data: {focused.sizes()}.",
+        "Never-allowed requests in an NSFW channel are the block lines of `eval/nsfw_channel.jsonl`,"
+        " the unsafe lines of `eval/messages.jsonl` other than plain sexual ones, and the real-person"
+        " sexual lines.",
+        "",
+        figures_table(figures),
+        "",
+        "Safe look-alikes wrongly blocked, per kind: "
+        + ", ".join(f"{kind} {value.text()}" for kind, value in kinds.items())
+        + ".",
+        "",
+        *[listed(title, ids, limit) for title, ids in focused.misses()],
+        "",
+    ]
+
+
+def report(scores: Scores, focused: FocusedScores, set_path: Path, limit: int | None = 60) -> str:
     figures = scores.figures()
+    focused_figures = focused.figures(scores.safe_emotion_hits())
     per_emotion, confusion = emotion_tables(scores)
     try:
         shown_set = set_path.resolve().relative_to(ROOT)
     except ValueError:
         shown_set = set_path
-    failing = [f.name for f in figures if f.met is False]
+    every = [*figures, *focused_figures]
+    failing = [f.name for f in every if f.met is False]
     verdict = (
         "All targets met."
         if not failing
-        else f"{len(failing)} of {sum(f.met is not None for f in figures)} targets missed: "
+        else f"{len(failing)} of {sum(f.met is not None for f in every)} targets missed: "
         + "; ".join(failing)
         + "."
     )
@@ -485,6 +407,7 @@ def report(scores: Scores, set_path: Path, limit: int | None = 60) -> str:
         "",
         *misses(scores, limit),
         "",
+        *focused_section(focused, focused_figures, limit),
     ]
     return "\n".join(parts)
 
@@ -503,10 +426,11 @@ def main() -> None:
     normal = analyze(lines, nsfw_channel=False)
     nsfw = analyze(lines, nsfw_channel=True)
     scores = Scores(lines, normal, nsfw)
+    focused = FocusedScores.measure(scores.never_allowed_blocked_in_nsfw())
     if args.no_write:
-        print(report(scores, args.set, limit=None))
+        print(report(scores, focused, args.set, limit=None))
         return
-    text = report(scores, args.set)
+    text = report(scores, focused, args.set)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
     print(text)
