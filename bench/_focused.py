@@ -12,6 +12,9 @@ trained on (eval/README.md):
 - eval/chat_emotion.jsonl: Discord-style messages labelled with mood and intensity.
 - eval/comments.jsonl: online comments labelled with Ekman's six emotions plus neutral (love reads as
   joy there).
+- eval/comments_messy.jsonl: the same labels on comments as they really read (replies out of
+  context, sarcasm, [NAME] placeholders, Reddit shorthand), written in a style of their own: the
+  out-of-distribution check before an emotion change is accepted.
 """
 
 from __future__ import annotations
@@ -106,6 +109,15 @@ class SetRun:
         return [(i, r) for i, r in zip(self.items, self.runs[channel].results, strict=True) if keep(i)]
 
 
+def ekman_f1(name: str, comments: SetRun) -> Figure:
+    """Macro-F1 over Ekman's six emotions plus neutral; love reads as joy, as the labels have it."""
+    pairs = comments.pairs("normal", lambda i: True)
+    truth = [i["emotion"] for i, _ in pairs]
+    read = ["joy" if r["emotion"] == "love" else str(r["emotion"]) for _, r in pairs]
+    f1 = macro_f1(truth, read, EKMAN)
+    return Figure(name, Measure(f1, len(pairs)), f"≥ {COMMENTS_F1_TARGET:.2f}", f1 >= COMMENTS_F1_TARGET)
+
+
 def run_set(name: str, required: Sequence[str], channels: Sequence[str]) -> SetRun:
     items = load(name, required)
     return SetRun(items, {c: analyze(items, nsfw_channel=c == "nsfw") for c in channels})
@@ -118,6 +130,7 @@ class FocusedScores:
     nsfw_channel: SetRun
     chat: SetRun
     comments: SetRun
+    messy_comments: SetRun
     never_allowed_elsewhere: list[bool]
     """Whether each never-allowed line of eval/messages.jsonl (unsafe, not plain sexual) was blocked
     in an NSFW channel: they count towards the never-allowed figure too."""
@@ -130,6 +143,7 @@ class FocusedScores:
             nsfw_channel=run_set("nsfw_channel.jsonl", ("category", "expect"), ("nsfw",)),
             chat=run_set("chat_emotion.jsonl", ("emotion", "intensity"), ("normal",)),
             comments=run_set("comments.jsonl", ("emotion",), ("normal",)),
+            messy_comments=run_set("comments_messy.jsonl", ("emotion",), ("normal",)),
             never_allowed_elsewhere=never_allowed_elsewhere,
         )
 
@@ -141,10 +155,6 @@ class FocusedScores:
             not r["allowed"] for r in real.results("nsfw", lambda i: i["label"] == "real_person_sexual")
         ]
         chat_moods = [r["emotion"] == i["emotion"] for i, r in self.chat.pairs("normal", lambda i: True)]
-        comments = self.comments.pairs("normal", lambda i: True)
-        truth = [i["emotion"] for i, _ in comments]
-        read = ["joy" if r["emotion"] == "love" else str(r["emotion"]) for _, r in comments]
-        comments_f1 = macro_f1(truth, read, EKMAN)
         never_allowed = [
             blocked(r) for r in self.nsfw_channel.results("nsfw", lambda i: i["expect"] == "block")
         ]
@@ -221,11 +231,10 @@ class FocusedScores:
                 CHAT_EMOTION_TARGET,
             ),
             info("Emotion accuracy, eval/chat_emotion.jsonl alone", rate(chat_moods)),
-            Figure(
-                "Emotion macro-F1, online comments (7 classes, love read as joy)",
-                Measure(comments_f1, len(comments)),
-                f"≥ {COMMENTS_F1_TARGET:.2f}",
-                comments_f1 >= COMMENTS_F1_TARGET,
+            ekman_f1("Emotion macro-F1, online comments (7 classes, love read as joy)", self.comments),
+            ekman_f1(
+                "Emotion macro-F1, messy online comments (eval/comments_messy.jsonl, a style of its own)",
+                self.messy_comments,
             ),
             at_least(
                 "Intensity exactly right (eval/chat_emotion.jsonl)",
@@ -310,5 +319,6 @@ class FocusedScores:
             f" ordinary, {real.count('adult_fictional')} anonymous or fictional adults);"
             f" `eval/nsfw_channel.jsonl` {len(nsfw)} lines ({nsfw.count('allow')} to allow,"
             f" {nsfw.count('block')} to block); `eval/chat_emotion.jsonl` {len(self.chat.items)} lines;"
-            f" `eval/comments.jsonl` {len(self.comments.items)} lines"
+            f" `eval/comments.jsonl` {len(self.comments.items)} lines;"
+            f" `eval/comments_messy.jsonl` {len(self.messy_comments.items)} lines"
         )

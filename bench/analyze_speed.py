@@ -2,8 +2,8 @@
 once the models are loaded. Target: at most 10 ms per message (issue 13).
 
 Rows, each timed on every text of eval/messages.jsonl one at a time, rows interleaved per text:
-the whole single-message analysis (``Orchestrator.analyze``), the MiniLM embedding alone, text
-moderation and emotion reading given that embedding, each model row again in eager PyTorch, the
+the whole single-message analysis (``Orchestrator.analyze``), the MiniLM encoding alone, text
+moderation and emotion reading given that encoding, each model row again in eager PyTorch, the
 lexicon-only moderation path when the moderator exposes one, and the text normalisation. Then the
 batched throughput of ``Orchestrator.analyze_many`` over the whole set.
 
@@ -120,13 +120,17 @@ def build(texts: Sequence[str]) -> tuple[Any, Any, list[Row], float, list[str]]:
     rows = [
         Row("analyze (one message, everything)", lambda t: orchestrator.analyze(t, context)),
         Row("analyze, eager PyTorch instead of ONNX Runtime", lambda t: eager.analyze(t, context)),
-        Row("encoding alone (normalize + MiniLM, vector and token states)", encoding(orchestrator.embedder)),
+        Row("encoding alone (normalize + MiniLM's lower layers)", encoding(orchestrator.embedder)),
         Row("encoding alone, eager PyTorch", encoding(eager.embedder)),
         Row("text moderation given the encoding (lexicon, tuned head, n-grams)", moderation(moderator)),
         Row("text moderation given the encoding, eager PyTorch head", moderation(eager.moderator)),
         Row(
-            "emotion reading given the vector",
-            lambda t: emotion.read(t, embedding=encoded[t].vectors[0]),
+            "emotion reading given the encoding (tuned head, cues)",
+            lambda t: emotion.read(t, encoded=encoded[t]),
+        ),
+        Row(
+            "emotion reading given the encoding, eager PyTorch head",
+            lambda t: eager.emotion.read(t, encoded=encoded[t]),
         ),
     ]
     lexicon = lexicon_path(moderator)
@@ -225,8 +229,8 @@ def section(
             f" {warmup} warm-up text(s), rows interleaved per text, so each row has"
             f' {len(rows[0].samples)} samples. A normal channel (not NSFW). "vs analyze" divides'
             " each median by the single-message analysis median. The rows under the first split it:"
-            " the embedding is computed once per message and shared by moderation and emotion"
-            " reading, which are timed given it.",
+            " the encoding (MiniLM's lower layers) is computed once per message and shared by"
+            " moderation and emotion reading, which are timed given it.",
             "",
             markdown_table(["Row", "Median", "p90", "Max", "vs analyze"], table_rows),
             "",

@@ -155,10 +155,16 @@ class Orchestrator:
 
     @property
     def _state_layer(self) -> int:
-        """The layer the moderation head starts from; any layer will do for a moderator without
-        one (its check then uses only the lexicon)."""
-        layer = self.moderator.state_layer
-        return 0 if layer is None else layer
+        """The layer the moderation and emotion heads start from (one encoding serves both); any
+        layer will do where neither has a head (the lexicon and the cues then decide)."""
+        layers = {
+            layer for layer in (self.moderator.state_layer, self.emotion.state_layer) if layer is not None
+        }
+        if len(layers) > 1:
+            raise ValueError(
+                f"the moderation and emotion heads start from different layers: {sorted(layers)}"
+            )
+        return layers.pop() if layers else 0
 
     def analyze(self, text: str, context: RequestContext, request: SpecRequest | None = None) -> Analysis:
         return self.analyze_many([text], context, request)[0]
@@ -180,7 +186,7 @@ class Orchestrator:
         self, text: str, encoded: Encoded, context: RequestContext, request: SpecRequest
     ) -> Analysis:
         verdict = self.moderator.check(text, context, encoded=encoded)
-        reading = self.emotion.read(text, embedding=encoded.vectors[0])
+        reading = self.emotion.read(text, encoded=encoded)
         if verdict.supportive:
             # Someone asking how to help a person who struggles: answer with care (a hug), never
             # with the distress their words describe.

@@ -1,7 +1,8 @@
-"""The sentence-embedding interface moderation needs, and the offline MiniLM that fills it.
+"""The encoder interface moderation and emotion reading need, and the offline MiniLM that fills it.
 
-The orchestrator builds one embedder and hands it to both moderation and emotion reading, so each
-message is embedded once (MiniLM costs ~5-15 ms per message on one core; the whole analysis has 20).
+The orchestrator builds one embedder and hands it to both, so each message is encoded once: MiniLM's
+lower layers give token states, from which moderation's and emotion's tuned heads (tuned.py) each
+run their own copy of the top layers. MiniLM's own top layers and sentence vector are not needed.
 """
 
 from __future__ import annotations
@@ -11,24 +12,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
-
 if TYPE_CHECKING:
     import torch
 
     from reactclip.moderation.settings import ModerationSettings
-    from reactclip.moderation.tuned import HeadModel, ModerationHead
+    from reactclip.moderation.tuned import HeadModel, TunedHead
 
 logger = logging.getLogger("reactclip.moderation")
 
 
 @dataclass(frozen=True)
 class Encoded:
-    """Sentence vectors plus the token states after one of the encoder's layers, from one forward
-    pass: emotion reading uses the vectors, the moderation head goes on from the states."""
+    """The token states after one of the encoder's layers, where the tuned heads go on from."""
 
-    vectors: np.ndarray
-    """(sentences, dim), L2-normalised: what ``encode`` returns."""
     states: torch.Tensor
     """(sentences, tokens, hidden) after ``layer`` encoder layers."""
     mask: torch.Tensor
@@ -39,23 +35,22 @@ class Encoded:
         """Some of the sentences, padding beyond the longest of them dropped."""
         mask = self.mask[rows]
         length = max(int(mask.sum(dim=1).max()), 1) if rows else 1
-        return Encoded(self.vectors[rows], self.states[rows, :length], mask[:, :length], self.layer)
+        return Encoded(self.states[rows, :length], mask[:, :length], self.layer)
+
+    def __len__(self) -> int:
+        return int(self.mask.shape[0])
 
 
 class Embedder(Protocol):
-    def encode(self, sentences: list[str]) -> np.ndarray:
-        """One L2-normalised row per sentence."""
-        ...
-
     def encode_states(self, sentences: list[str], layer: int) -> Encoded:
-        """The vectors of ``encode`` and the token states after ``layer`` layers, in one pass."""
+        """The token states after ``layer`` layers, one row per sentence."""
         ...
 
     def encoder_layers(self) -> torch.nn.ModuleList:
         """The encoder's layers, whose architecture a moderation head copies."""
         ...
 
-    def run_head(self, head: ModerationHead) -> HeadModel:
+    def run_head(self, head: TunedHead) -> HeadModel:
         """``head`` ready to run in this embedder's runtime: it continues the embedder's forward
         pass from the token states, so it runs where they are computed."""
         ...
@@ -82,16 +77,6 @@ class SentenceEmbedder:
         # The moderation head takes a middle layer's token states from the same forward pass.
         self.transformer().config.output_hidden_states = True
 
-    def encode(self, sentences: list[str]) -> np.ndarray:
-        vectors = self.model.encode(
-            sentences,
-            batch_size=64,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        return np.asarray(vectors, dtype=np.float32)
-
     def encode_states(self, sentences: list[str], layer: int) -> Encoded:
         import torch
 
@@ -99,7 +84,6 @@ class SentenceEmbedder:
         with torch.inference_mode():
             output = self.model(dict(features))
         return Encoded(
-            output["sentence_embedding"].numpy().astype(np.float32),
             output["all_layer_embeddings"][layer],
             features["attention_mask"],
             layer,
@@ -109,7 +93,7 @@ class SentenceEmbedder:
         layers: torch.nn.ModuleList = self.transformer().encoder.layer
         return layers
 
-    def run_head(self, head: ModerationHead) -> HeadModel:
+    def run_head(self, head: TunedHead) -> HeadModel:
         return head
 
     def transformer(self) -> Any:

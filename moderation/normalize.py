@@ -120,7 +120,9 @@ def known_words() -> frozenset[str]:
     # Names stay whole: "messi" must not become "mess i", nor "theron" "the ron".
     for names in (_DATA / "names").iterdir():
         lines = names.read_text(encoding="utf-8").splitlines()
-        words.update(w for line in lines if not line.startswith("#") for w in re.findall(r"[a-z]{3,}", line))
+        words.update(
+            w for line in lines if not line.startswith("#") for w in re.findall(r"[a-z]{3,}", line.lower())
+        )
     return frozenset(words)
 
 

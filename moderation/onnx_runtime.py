@@ -26,9 +26,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from reactclip.moderation.categories import Category
 from reactclip.moderation.embedder import Encoded, SentenceEmbedder
-from reactclip.moderation.tuned import ModerationHead, check_start_layer, pooled_unit_vectors
+from reactclip.moderation.tuned import TunedHead, check_start_layer
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -127,29 +126,27 @@ class GraphCache:
 
 
 class _EncoderGraph(torch.nn.Module):
-    """MiniLM from token ids to the normalised mean-pooled vector (sentence-transformers' pipeline
-    for all-MiniLM-L6-v2) and the token states after ``layer`` layers."""
+    """MiniLM from token ids to the token states after ``layer`` layers; the exporter drops the
+    layers above, which nothing reads."""
 
     def __init__(self, transformer: torch.nn.Module, layer: int) -> None:
         super().__init__()
         self.transformer = transformer
         self.layer = layer
 
-    def forward(
-        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         output = self.transformer(
             input_ids=input_ids,
             attention_mask=attention_mask,
             token_type_ids=torch.zeros_like(input_ids),
             output_hidden_states=True,
         )
-        hidden = output.hidden_states
-        return pooled_unit_vectors(hidden[-1], attention_mask), hidden[self.layer]
+        states: torch.Tensor = output.hidden_states[self.layer]
+        return states
 
 
 class _HeadGraph(torch.nn.Module):
-    def __init__(self, head: ModerationHead) -> None:
+    def __init__(self, head: TunedHead) -> None:
         super().__init__()
         self.head = head
 
@@ -158,16 +155,16 @@ class _HeadGraph(torch.nn.Module):
 
 
 class OnnxHead:
-    """A ModerationHead's forward pass in ONNX Runtime (same classes, same start layer)."""
+    """A TunedHead's forward pass in ONNX Runtime (same classes, same start layer)."""
 
-    def __init__(self, head: ModerationHead, graphs: GraphCache) -> None:
+    def __init__(self, head: TunedHead, graphs: GraphCache) -> None:
         self.start_layer = head.start_layer
-        self.classes: list[Category] = head.classes
+        self.classes = head.classes
         hidden = head.out.in_features
         example = (torch.zeros(1, 4, hidden), torch.ones(1, 4, dtype=torch.int64))
         self._session = graphs.session(
             Graph(
-                "moderation-head",
+                "tuned-head",
                 _HeadGraph(head),
                 example,
                 ("states", "attention_mask"),
@@ -197,25 +194,19 @@ class OnnxEmbedder:
         self.graphs = graphs
         self._sessions: dict[int, Any] = {}
 
-    def encode(self, sentences: list[str]) -> np.ndarray:
-        return self.encode_states(sentences, self._any_layer()).vectors
-
     def encode_states(self, sentences: list[str], layer: int) -> Encoded:
         features = self.embedder.model.preprocess(sentences)
         ids, mask = features["input_ids"], features["attention_mask"]
-        vectors, states = self._session(layer).run(
+        (states,) = self._session(layer).run(
             None, {"input_ids": ids.to(torch.int64).numpy(), "attention_mask": mask.to(torch.int64).numpy()}
         )
-        return Encoded(vectors.astype(np.float32, copy=False), torch.from_numpy(states), mask, layer)
+        return Encoded(torch.from_numpy(states), mask, layer)
 
     def encoder_layers(self) -> torch.nn.ModuleList:
         return self.embedder.encoder_layers()
 
-    def run_head(self, head: ModerationHead) -> OnnxHead:
+    def run_head(self, head: TunedHead) -> OnnxHead:
         return OnnxHead(head, self.graphs)
-
-    def _any_layer(self) -> int:
-        return next(iter(self._sessions), len(self.encoder_layers()))
 
     def _session(self, layer: int) -> Any:
         if layer not in self._sessions:
@@ -226,11 +217,10 @@ class OnnxEmbedder:
                     _EncoderGraph(self.embedder.transformer(), layer),
                     (ids, torch.ones_like(ids)),
                     ("input_ids", "attention_mask"),
-                    ("vectors", "states"),
+                    ("states",),
                     {
                         "input_ids": {0: "sentences", 1: "tokens"},
                         "attention_mask": {0: "sentences", 1: "tokens"},
-                        "vectors": {0: "sentences"},
                         "states": {0: "sentences", 1: "tokens"},
                     },
                 )

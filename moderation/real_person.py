@@ -9,11 +9,11 @@ A person is identifiable through (data/real_people.toml and data/names/):
 - a relation: "my ex", "jake's mom", "the girl from my gym", "ms. rodriguez"; "her sister" too,
   unless the text is about anonymous people ("a man and his wife");
 - a source of likeness: "deepfake", "face swap", "from her selfies", "undress this photo";
-- a name: a public figure (a distinctive surname alone too: "cumberbatch"), or a first name
-  presented as a person. A first name does not count inside a fictional character's name ("jessica
-  rabbit") or beside a fiction marker ("my OC", "a character named ..."), and a first name that is
-  also an everyday word ("hope", "grace") does not count alone: what makes it a person there
-  ("grace from work") is a relation.
+- a name: a public figure (a distinctive surname or a nickname alone too: "cumberbatch", "kim k"),
+  or a first name presented as a person. A first name does not count inside a fictional
+  character's name ("jessica rabbit") or beside a fiction marker ("my OC", "a character named ..."),
+  and a first name that is also an everyday word ("hope", "grace") does not count alone: what makes
+  it a person there ("grace from work") is a relation.
 Anonymous and fictional adults ("two adults", "a succubus") are not identifiable.
 """
 
@@ -57,7 +57,7 @@ def _data_dir() -> Path:
 
 def _read_names(path: Path) -> frozenset[str]:
     return frozenset(
-        " ".join(NAME_TOKEN.findall(line.lower()))
+        " ".join(NAME_TOKEN.findall(line.split("\t")[0].lower()))
         for line in path.read_text(encoding="utf-8").splitlines()
         if line.strip() and not line.startswith("#")
     )
@@ -93,6 +93,7 @@ class RealPersonFinder:
         self.ambiguous_first_names = _read_names(names / "ambiguous_first_names.txt")
         self.first_names = _read_names(names / "first_names.txt") - self.ambiguous_first_names
         self.public_figures |= self._distinctive_surnames(_read_names(names / "common_surnames.txt"))
+        self.public_figures |= _read_names(names / "public_nicknames.txt")
 
     def _distinctive_surnames(self, common: frozenset[str]) -> frozenset[str]:
         """Public figures' surnames that name them alone ("cumberbatch", "kardashian"): not a

@@ -24,7 +24,7 @@ from reactclip.moderation.context import Strictness
 from reactclip.moderation.embedder import Encoded
 from reactclip.moderation.ngram import NgramClassifier
 from reactclip.moderation.ngram import default_model_path as default_ngram_path
-from reactclip.moderation.tuned import HeadModel, ModerationHead
+from reactclip.moderation.tuned import HeadModel, TunedHead
 
 if TYPE_CHECKING:
     import torch
@@ -97,7 +97,7 @@ class SemanticClassifier:
         ngram: NgramClassifier | None = None,
         ngram_weight: float = 0.5,
     ) -> None:
-        classes = head.classes
+        classes = [Category(c) for c in head.classes]
         if ngram is not None and set(ngram.classes) != set(classes):
             raise ValueError(f"n-gram classes {ngram.classes} differ from the head's {classes}")
         if not 0.0 <= ngram_weight <= 1.0:
@@ -128,12 +128,12 @@ class SemanticClassifier:
         *,
         head_path: Path | None = None,
         ngram_path: Path | None = None,
-        run_head: Callable[[ModerationHead], HeadModel] | None = None,
+        run_head: Callable[[TunedHead], HeadModel] | None = None,
     ) -> SemanticClassifier:
         """The shipped (or given) layer on top of ``encoder_layers`` (the embedder's); its stored
         thresholds unless ``thresholds`` is given. ``run_head``: where the head runs
         (``Embedder.run_head``); PyTorch without it."""
-        loaded = ModerationHead.load(encoder_layers, head_path)
+        loaded = TunedHead.load(encoder_layers, head_path)
         head = run_head(loaded) if run_head is not None else loaded
         with np.load(path or default_model_path(), allow_pickle=False) as data:
             classes = [Category(str(c)) for c in data["classes"]]

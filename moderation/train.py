@@ -47,6 +47,7 @@ import argparse
 import functools
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -62,7 +63,7 @@ from reactclip.moderation.ngram import ngram_features
 from reactclip.moderation.normalize import normalize
 from reactclip.moderation.real_person import RealPersonFinder
 from reactclip.moderation.semantic import MODEL_FILE, SemanticThresholds
-from reactclip.moderation.tuned import HEAD_FILE, ModerationHead, head_metadata
+from reactclip.moderation.tuned import HEAD_FILE, TunedHead, head_metadata
 
 if TYPE_CHECKING:
     import torch
@@ -147,7 +148,7 @@ def load_examples(path: Path) -> tuple[list[str], list[Category]]:
 
 
 def encode_all(embedder: SentenceEmbedder, normalized: list[str], layer: int) -> Encoded:
-    """Every text's vector and token states, padded to the longest text of all."""
+    """Every text's token states, padded to the longest text of all."""
     import torch
 
     parts = [
@@ -162,7 +163,6 @@ def encode_all(embedder: SentenceEmbedder, normalized: list[str], layer: int) ->
         return torch.nn.functional.pad(t, [0, 0, 0, missing] if t.dim() == 3 else [0, missing])
 
     return Encoded(
-        np.concatenate([p.vectors for p in parts]),
         torch.cat([pad(p.states) for p in parts]),
         torch.cat([pad(p.mask) for p in parts]),
         layer,
@@ -170,13 +170,14 @@ def encode_all(embedder: SentenceEmbedder, normalized: list[str], layer: int) ->
 
 
 def fit_head(
-    encoded: Encoded, labels: list[Category], classes: list[Category], layers: torch.nn.ModuleList
-) -> ModerationHead:
-    """Fine-tune copies of ``layers`` from ``encoded.layer`` on, and a linear layer, for ``classes``."""
+    encoded: Encoded, labels: Sequence[str], classes: Sequence[str], layers: torch.nn.ModuleList
+) -> TunedHead:
+    """Fine-tune copies of ``layers`` from ``encoded.layer`` on, and a linear layer, for ``classes``
+    (moderation's categories here; emotion's training uses it too)."""
     import torch
 
     torch.manual_seed(0)
-    head = ModerationHead(layers, encoded.layer, classes)
+    head = TunedHead(layers, encoded.layer, classes)
     optimizer = torch.optim.AdamW(
         [
             {"params": head.layers.parameters(), "lr": HEAD_LEARNING_RATE},
@@ -205,11 +206,11 @@ def fit_head(
     return head.eval()
 
 
-def head_probabilities(head: ModerationHead, encoded: Encoded) -> np.ndarray:
+def head_probabilities(head: TunedHead, encoded: Encoded) -> np.ndarray:
     return np.concatenate(
         [
-            head.probabilities(encoded.take(list(range(i, min(i + ENCODE_BATCH, len(encoded.vectors))))))
-            for i in range(0, len(encoded.vectors), ENCODE_BATCH)
+            head.probabilities(encoded.take(list(range(i, min(i + ENCODE_BATCH, len(encoded))))))
+            for i in range(0, len(encoded), ENCODE_BATCH)
         ]
     )
 

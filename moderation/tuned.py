@@ -1,4 +1,5 @@
-"""The moderation head: MiniLM's top layers, fine-tuned to tell the categories apart.
+"""A tuned head: MiniLM's top layers, fine-tuned to tell classes apart (moderation's categories,
+emotion's moods with their intensity).
 
 A logistic regression over the frozen sentence vector reads stock phrases well and implicit ones
 ("gave my cat to my sister, she'll take better care of her than i could") poorly: mean-pooled
@@ -7,15 +8,17 @@ MiniLM keeps the topic and loses the intent. Fine-tuning the whole model would s
 MiniLM's lower layers, which the embedder computes anyway (``Encoded``), and runs its own tuned
 copy of the top layers, then mean pooling and a linear layer: the extra cost is those layers alone.
 
-Weights: data/moderation_head.safetensors (float16), written by ``python -m
-reactclip.moderation.train``; its metadata holds the classes, the layer it starts from and the
-sha256 of the training data.
+Moderation's weights: data/moderation_head.safetensors (float16), written by ``python -m
+reactclip.moderation.train``; emotion's: engine/prompting/data/emotion_head.safetensors, written by
+``python -m reactclip.engine.prompting.train_emotion``. A file's metadata holds the classes (label
+strings), the layer it starts from and the sha256 of the training data.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,7 +26,6 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from reactclip.moderation.categories import Category
 from reactclip.moderation.embedder import Encoded
 
 HEAD_FILE = "moderation_head.safetensors"
@@ -37,7 +39,8 @@ class HeadModel(Protocol):
     onnx_runtime.OnnxHead)."""
 
     start_layer: int
-    classes: list[Category]
+    classes: list[str]
+    """Label strings (Category values for moderation)."""
 
     def probabilities(self, encoded: Encoded) -> np.ndarray:
         """Class probabilities (columns follow ``classes``) for every sentence of ``encoded``."""
@@ -61,15 +64,13 @@ def default_head_path() -> Path:
     return Path(str(resources.files("reactclip.moderation") / "data" / HEAD_FILE))
 
 
-class ModerationHead(torch.nn.Module):
+class TunedHead(torch.nn.Module):
     """Tuned top layers of the encoder, masked mean pooling, normalisation, a linear layer."""
 
-    def __init__(
-        self, encoder_layers: torch.nn.ModuleList, start_layer: int, classes: list[Category]
-    ) -> None:
+    def __init__(self, encoder_layers: torch.nn.ModuleList, start_layer: int, classes: Sequence[str]) -> None:
         super().__init__()
         self.start_layer = start_layer
-        self.classes = classes
+        self.classes = [str(c) for c in classes]
         self.layers = copy.deepcopy(encoder_layers[start_layer:])
         first: Any = self.layers[0]
         hidden: int = first.attention.self.query.in_features
@@ -98,21 +99,22 @@ class ModerationHead(torch.nn.Module):
 
         tensors = {name: t.detach().to(torch.float16).contiguous() for name, t in self.state_dict().items()}
         header = {
-            "classes": json.dumps([c.value for c in self.classes]),
+            "classes": json.dumps(self.classes),
             "start_layer": str(self.start_layer),
             **metadata,
         }
         save_file(tensors, str(path), metadata=header)
 
     @classmethod
-    def load(cls, encoder_layers: torch.nn.ModuleList, path: Path | None = None) -> ModerationHead:
-        """The shipped (or given) head on top of the embedder's own layer architecture."""
+    def load(cls, encoder_layers: torch.nn.ModuleList, path: Path | None = None) -> TunedHead:
+        """The shipped moderation head (or the one at ``path``) on top of the embedder's own layer
+        architecture."""
         from safetensors import safe_open
 
         with safe_open(str(path or default_head_path()), framework="pt") as weights:
             metadata: dict[str, Any] = weights.metadata()
             tensors = {name: weights.get_tensor(name).float() for name in weights.keys()}  # noqa: SIM118
-        classes = [Category(c) for c in json.loads(metadata["classes"])]
+        classes = [str(c) for c in json.loads(metadata["classes"])]
         head = cls(encoder_layers, int(metadata["start_layer"]), classes)
         head.load_state_dict(tensors)
         return head.eval()

@@ -10,19 +10,19 @@ from reactclip.engine.prompting.builder import (
 from reactclip.engine.prompting.cues import guess_intensity, guess_mood
 from reactclip.engine.prompting.emotion import (
     DEFAULT_LABEL_MAP,
-    Embedder,
     EmotionModelError,
     EmotionReader,
     EmotionReading,
+    StatesEmbedder,
 )
 from reactclip.engine.prompting.subject import extract_subject
 
 __all__ = [
     "DEFAULT_LABEL_MAP",
-    "Embedder",
     "EmotionModelError",
     "EmotionReader",
     "EmotionReading",
+    "StatesEmbedder",
     "build_prompt",
     "extract_subject",
     "guess_intensity",

@@ -1,25 +1,31 @@
-"""Emotion of a message: a small trained classifier on a sentence embedding plus surface cues.
+"""Emotion of a message: MiniLM's top layers tuned to read mood and intensity, plus surface cues.
 
-The classifier is multinomial logistic regression over [MiniLM embedding, cue features], trained by
-``python -m reactclip.engine.prompting.train_emotion`` on ``data/emotion_train.jsonl`` and shipped as
-``data/emotion_model.npz``; at run time it is one matrix product and a softmax in numpy (well under
-1 ms). Its probabilities are calibrated (a temperature fitted out of fold), and a message whose
-likeliest mood stays below the neutral floor reads as neutral: most chat carries no clear emotion,
-and a confident-looking guess there puts a fuming mascot on a plain question. Intensity comes from a
-second regression over the same features, trained on labelled intensity, since strength lives in
-meaning ("my dog died this morning") as much as in capitals and exclamation marks.
+A linear model over MiniLM's frozen sentence vector reads tidy sentences well and real chat poorly:
+the mean-pooled vector keeps the topic ("customer service", "taxes") and loses the stance, so
+praise about a refund reads as anger and "Gross. Before taxes." as disgust. So emotion, like
+moderation, fine-tunes a copy of MiniLM's top layers on its own data (moderation.tuned.TunedHead),
+starting from the token states after the lower layers that the orchestrator computes once per
+message for both. The head's classes are mood and intensity together ("joy/high", "neutral/low"):
+one softmax reads both, the mood is the sum over its intensities.
 
-Messages that are only emoji go by the emoji, since MiniLM reads most of them as unknown
-tokens. Without an embedder the cues alone decide. An operator may instead point ``classifier_dir``
-at a local transformers text-classification model (go_emotions and the like); its labels are mapped
-to the eight moods.
+``python -m reactclip.engine.prompting.train_emotion`` trains it on ``data/emotion_train.jsonl``
+(``data/emotion_head.safetensors``) and, on out-of-fold readings, fits what sits on top
+(``data/emotion_model.npz``): a temperature that calibrates the probabilities, the neutral floor (a
+message whose likeliest mood stays below it reads as neutral: most chat carries no clear emotion,
+and a confident-looking guess there puts a fuming mascot on a plain question) and a small
+regression that sets intensity from the head's intensities for the mood read and the cues (capitals
+and exclamation marks, which the uncased MiniLM never sees).
+
+Messages that are only emoji go by the emoji, since MiniLM reads most of them as unknown tokens.
+Without an embedder the cues alone decide. An operator may instead point ``classifier_dir`` at a
+local transformers text-classification model (go_emotions and the like); its labels are mapped to
+the eight moods.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -38,7 +44,10 @@ from reactclip.engine.prompting.cues import (
 )
 
 MODEL_FILE = "emotion_model.npz"
+HEAD_FILE = "emotion_head.safetensors"
 TRAIN_FILE = "emotion_train.jsonl"
+JOINT_SEPARATOR = "/"
+"""Between mood and intensity in the head's class labels ("joy/high")."""
 CUE_FEATURE_NAMES: tuple[str, ...] = (
     *(f"hits_{m.value}" for m in MOOD_WORDS),
     "negated_positive",
@@ -54,7 +63,7 @@ CUE_FEATURE_NAMES: tuple[str, ...] = (
 DOUBLE_PUNCTUATION = re.compile(r"\?\?|\?!|!\?|[‼⁉]")
 """Disbelief punctuation ("??", "?!"), which separates surprise from a plain question."""
 CUE_SCALE = 0.5
-"""Cue features against an L2-normalised embedding: small enough that the embedding still counts."""
+"""Cue features beside the head's intensities (0-1) in the intensity regression: on the same scale."""
 CUE_NEUTRAL_PRIOR = 0.3
 NEGATION_SHIFT = 0.8
 NEGATED_TARGETS: dict[bool, dict[Mood, float]] = {
@@ -83,14 +92,31 @@ DEFAULT_LABEL_MAP: dict[str, Mood] = {
 """Classifier labels (lower-cased) to moods; labels not here are ignored."""
 
 
-class Embedder(Protocol):
-    """Anything that turns sentences into L2-normalised rows (moderation's SentenceEmbedder fits)."""
+class StatesEmbedder(Protocol):
+    """What the reader needs of moderation's Embedder (the orchestrator shares one): token states
+    after a layer, the encoder's layers for the head to copy, and where the head runs."""
 
-    def encode(self, sentences: list[str]) -> np.ndarray: ...
+    def encode_states(self, sentences: list[str], layer: int) -> Any: ...
+
+    def encoder_layers(self) -> Any: ...
+
+    def run_head(self, head: Any) -> MoodHead: ...
+
+
+class MoodHead(Protocol):
+    """The tuned emotion head where it runs (a TunedHead or its ONNX Runtime twin)."""
+
+    start_layer: int
+    classes: list[str]
+    """"mood/intensity" labels, in column order."""
+
+    def probabilities(self, encoded: Any) -> np.ndarray:
+        """One row of class probabilities per sentence of ``encoded`` (states at ``start_layer``)."""
+        ...
 
 
 class EmotionModelError(RuntimeError):
-    """The classifier file is missing, malformed or does not fit the embeddings it is given."""
+    """The model files are missing, malformed or do not fit each other."""
 
 
 @dataclass(frozen=True)
@@ -104,13 +130,24 @@ class EmotionReading:
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max())
-    return np.asarray(shifted / shifted.sum())
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return np.asarray(shifted / shifted.sum(axis=-1, keepdims=True))
+
+
+def joint_label(mood: Mood, intensity: Intensity) -> str:
+    """The head's class for a mood at an intensity; neutral has only "low"."""
+    return f"{mood.value}{JOINT_SEPARATOR}{(Intensity.LOW if mood is Mood.NEUTRAL else intensity).value}"
+
+
+def joint_labels() -> list[str]:
+    """Every class the head reads, in the order training gives it."""
+    return list(dict.fromkeys(joint_label(m, i) for m in Mood for i in Intensity))
 
 
 @dataclass(frozen=True)
 class IntensityModel:
-    """Logistic regression over the mood classifier's features: ``softmax(coef @ x + intercept)``."""
+    """Logistic regression over [the head's intensities for the mood read, the cue features]:
+    ``argmax(coef @ x + intercept)``."""
 
     coef: np.ndarray
     intercept: np.ndarray
@@ -122,12 +159,11 @@ class IntensityModel:
 
 @dataclass(frozen=True)
 class EmotionModel:
-    """The trained logistic regression: ``softmax((coef @ features + intercept) / temperature)`` over
-    ``classes``, with the neutral floor and the intensity model trained beside it."""
+    """What sits on the head's "mood/intensity" probabilities: the temperature, the neutral floor
+    and the intensity model, all fitted out of fold."""
 
-    coef: np.ndarray
-    intercept: np.ndarray
-    classes: tuple[Mood, ...]
+    classes: tuple[str, ...]
+    """The head's classes, in its column order."""
     train_sha256: str
     temperature: float = 1.0
     """Fitted out of fold so that a reading's confidence is close to how often it is right."""
@@ -136,16 +172,37 @@ class EmotionModel:
     for macro-F1)."""
     intensity: IntensityModel | None = None
 
-    @property
-    def embedding_dim(self) -> int:
-        return int(self.coef.shape[1]) - len(CUE_FEATURE_NAMES)
+    def moods(self, joint: np.ndarray) -> tuple[np.ndarray, dict[Mood, np.ndarray]]:
+        """From one row of head probabilities: the calibrated probability of each mood (in Mood
+        order) and, per mood, how its probability splits over the intensities (in Intensity order)."""
+        log_joint = np.log(np.clip(np.asarray(joint, dtype=np.float64), 1e-12, None))
+        calibrated = softmax(log_joint / self.temperature)
+        by_class = dict(zip(self.classes, calibrated.tolist(), strict=True))
+        split = {
+            m: np.asarray([by_class.get(f"{m.value}{JOINT_SEPARATOR}{i.value}", 0.0) for i in Intensity])
+            for m in Mood
+        }
+        totals = np.asarray([split[m].sum() for m in Mood])
+        conditional = {
+            m: v / v.sum() if v.sum() > 0 else np.full(len(v), 1 / len(v)) for m, v in split.items()
+        }
+        return totals / totals.sum(), conditional
 
-    def probabilities(self, features: np.ndarray) -> np.ndarray:
-        return softmax((self.coef @ features + self.intercept) / self.temperature)
+    def intensity_of(self, mood: Mood, conditional: np.ndarray, cues: np.ndarray) -> Intensity | None:
+        """The intensity for ``mood`` (neutral is always low); None without an intensity model."""
+        if mood is Mood.NEUTRAL:
+            return Intensity.LOW
+        if self.intensity is None:
+            return None
+        return self.intensity.read(np.concatenate([conditional, cues]))
 
 
 def default_model_path() -> Path:
     return Path(str(resources.files("reactclip.engine.prompting").joinpath("data", MODEL_FILE)))
+
+
+def default_head_path() -> Path:
+    return Path(str(resources.files("reactclip.engine.prompting").joinpath("data", HEAD_FILE)))
 
 
 def default_train_path() -> Path:
@@ -156,46 +213,46 @@ def load_model(path: Path | None = None) -> EmotionModel:
     path = path or default_model_path()
     try:
         with np.load(path, allow_pickle=False) as data:
-            coef = np.asarray(data["coef"], dtype=np.float32)
-            intercept = np.asarray(data["intercept"], dtype=np.float32)
-            classes = tuple(Mood(str(c)) for c in data["classes"])
+            classes = tuple(str(c) for c in data["classes"])
             names = tuple(str(n) for n in data["cue_features"])
             sha = str(data["sha256"])
-            temperature = float(data["temperature"]) if "temperature" in data else 1.0
-            neutral_floor = float(data["neutral_floor"]) if "neutral_floor" in data else 0.0
-            intensity = (
-                IntensityModel(
-                    coef=np.asarray(data["intensity_coef"], dtype=np.float32),
-                    intercept=np.asarray(data["intensity_intercept"], dtype=np.float32),
-                    classes=tuple(Intensity(str(c)) for c in data["intensity_classes"]),
-                )
-                if "intensity_coef" in data
-                else None
+            temperature = float(data["temperature"])
+            neutral_floor = float(data["neutral_floor"])
+            intensity = IntensityModel(
+                coef=np.asarray(data["intensity_coef"], dtype=np.float32),
+                intercept=np.asarray(data["intensity_intercept"], dtype=np.float32),
+                classes=tuple(Intensity(str(c)) for c in data["intensity_classes"]),
             )
     except (OSError, KeyError, ValueError) as exc:
-        raise EmotionModelError(f"cannot read the emotion classifier at {path}: {exc}") from exc
+        raise EmotionModelError(f"cannot read the emotion model at {path}: {exc}") from exc
     if names != CUE_FEATURE_NAMES:
         raise EmotionModelError(
             f"{path} was trained with cue features {names}, this code computes {CUE_FEATURE_NAMES}; "
             "retrain with python -m reactclip.engine.prompting.train_emotion"
         )
-    if coef.shape != (len(classes), coef.shape[1]) or intercept.shape != (len(classes),):
-        raise EmotionModelError(f"{path}: coef {coef.shape} and intercept {intercept.shape} do not fit")
-    if intensity is not None and intensity.coef.shape[1] != coef.shape[1]:
-        raise EmotionModelError(f"{path}: the intensity model takes {intensity.coef.shape[1]} features")
-    return EmotionModel(
-        coef=coef,
-        intercept=intercept,
-        classes=classes,
-        train_sha256=sha,
-        temperature=temperature,
-        neutral_floor=neutral_floor,
-        intensity=intensity,
-    )
+    expected = len(Intensity) + len(CUE_FEATURE_NAMES)
+    if intensity.coef.shape != (len(intensity.classes), expected):
+        raise EmotionModelError(
+            f"{path}: intensity weights {intensity.coef.shape}, expected {expected} features"
+        )
+    return EmotionModel(classes, sha, temperature, neutral_floor, intensity)
+
+
+def load_head(embedder: StatesEmbedder, path: Path | None = None) -> MoodHead:
+    """The shipped (or given) emotion head on the embedder's layer architecture, ready to run where
+    the embedder runs. The head class is moderation's: both tune MiniLM's top layers."""
+    from reactclip.moderation.tuned import TunedHead
+
+    path = path or default_head_path()
+    try:
+        head = TunedHead.load(embedder.encoder_layers(), path)
+    except (OSError, KeyError, ValueError, RuntimeError) as exc:
+        raise EmotionModelError(f"cannot read the emotion head at {path}: {exc}") from exc
+    return embedder.run_head(head)
 
 
 def cue_features(cues: Cues, text: str) -> np.ndarray:
-    """The cue half of the classifier's input, in CUE_FEATURE_NAMES order."""
+    """The cue half of the intensity regression's input, in CUE_FEATURE_NAMES order."""
     values = [float(np.log1p(cues.hits[m])) for m in MOOD_WORDS]
     values += [
         min(cues.negated_positive, 2) / 2,
@@ -213,18 +270,6 @@ def cue_features(cues: Cues, text: str) -> np.ndarray:
     return CUE_SCALE * np.asarray(values, dtype=np.float32)
 
 
-def emoji_as_words(text: str) -> str:
-    """Emoji replaced by their Unicode names, lower-cased: close to what moderation's normaliser
-    embeds, so training sees that form too."""
-    out: list[str] = []
-    for char in text.lower():
-        if unicodedata.category(char) == "So":
-            out.append(f" {unicodedata.name(char, '').lower()} ")
-        elif unicodedata.category(char) not in ("Mn", "Cf"):
-            out.append(char)
-    return " ".join("".join(out).split())
-
-
 def cue_distribution(cues: Cues) -> np.ndarray:
     """The cues alone as probabilities in Mood order (neutral when nothing speaks)."""
     scores = cue_scores(cues)
@@ -236,15 +281,18 @@ def cue_distribution(cues: Cues) -> np.ndarray:
 class EmotionReader:
     """Reads mood, intensity and confidence from a message.
 
-    ``embedder`` is shared with moderation in the orchestrator; pass ``embedding=`` to ``read`` when
-    the message is already embedded. With no embedder and no embedding the cues alone decide.
+    ``embedder`` is shared with moderation in the orchestrator; pass ``encoded=`` (its token states
+    for the message, at the head's start layer) to ``read`` when the message is already encoded.
+    With no embedder and no head the cues alone decide.
     """
 
     def __init__(
         self,
-        embedder: Embedder | None,
+        embedder: StatesEmbedder | None,
         *,
+        head: MoodHead | None = None,
         model_path: Path | None = None,
+        head_path: Path | None = None,
         classifier_dir: Path | None = None,
         label_map: Mapping[str, Mood] | None = None,
     ) -> None:
@@ -252,30 +300,37 @@ class EmotionReader:
         self.label_map = {k.lower(): v for k, v in (label_map or DEFAULT_LABEL_MAP).items()}
         self._pipeline: Any = None
         self.model: EmotionModel | None = None
+        self.head = head
         if classifier_dir is not None:
             self._pipeline = _load_pipeline(classifier_dir)
-        elif embedder is not None or model_path is not None:
+            return
+        if embedder is not None and head is None:
+            self.head = load_head(embedder, head_path)
+        if self.head is not None or model_path is not None:
             self.model = load_model(model_path)
+        if self.head is not None and self.model is not None and list(self.model.classes) != self.head.classes:
+            raise EmotionModelError(
+                f"the emotion head reads {self.head.classes}, the model on top of it {self.model.classes}; "
+                "retrain both with python -m reactclip.engine.prompting.train_emotion"
+            )
 
-    def read(self, text: str, embedding: np.ndarray | None = None) -> EmotionReading:
+    @property
+    def state_layer(self) -> int | None:
+        """The encoder layer whose token states ``read`` takes in ``encoded``; None without a head."""
+        return self.head.start_layer if self.head is not None else None
+
+    def read(self, text: str, encoded: Any = None) -> EmotionReading:
         cues = read_cues(text)
         if self._pipeline is not None:
             return self.reading_from(cues, self._mapped(self._pipeline([text])[0]))
-        if embedding is None and self.embedder is None:
+        if self.head is None or (encoded is None and self.embedder is None):
             return self.reading_from(cues, cue_distribution(cues))
-        if embedding is None:
-            assert self.embedder is not None
-            embedding = self.embedder.encode([text])[0]
-        model = self._model()
-        features = self._features(text, cues, embedding)
-        probs = model.probabilities(features)
-        by_mood = dict(zip(model.classes, probs.tolist(), strict=True))
-        mood_probs = np.asarray([by_mood.get(m, 0.0) for m in Mood], dtype=np.float64)
-        intensity = model.intensity.read(features) if model.intensity is not None else None
-        return self.reading_from(cues, mood_probs, neutral_floor=model.neutral_floor, intensity=intensity)
+        if encoded is None:
+            encoded = self._encode([text])
+        return self.reading_from_head(text, cues, self.head.probabilities(encoded)[0])
 
     def read_many(self, texts: list[str]) -> list[EmotionReading]:
-        """Like ``read`` for each text, with the embeddings (or classifier calls) batched."""
+        """Like ``read`` for each text, with the encoding (or classifier calls) batched."""
         if not texts:
             return []
         if self._pipeline is not None:
@@ -283,26 +338,36 @@ class EmotionReader:
             return [
                 self.reading_from(read_cues(t), self._mapped(o)) for t, o in zip(texts, outputs, strict=True)
             ]
-        if self.embedder is None:
+        if self.embedder is None or self.head is None:
             return [self.read(t) for t in texts]
-        embeddings = self.embedder.encode(list(texts))
-        return [self.read(t, e) for t, e in zip(texts, embeddings, strict=True)]
+        probabilities = self.head.probabilities(self._encode(texts))
+        return [self.reading_from_head(t, read_cues(t), p) for t, p in zip(texts, probabilities, strict=True)]
+
+    def _encode(self, texts: Sequence[str]) -> Any:
+        """The token states of ``texts`` as the head was trained on them: normalised by
+        moderation's normaliser (emoji as words, evasions undone), as the orchestrator encodes."""
+        from reactclip.moderation.normalize import normalize
+
+        assert self.embedder is not None and self.head is not None
+        return self.embedder.encode_states([normalize(t) or " " for t in texts], self.head.start_layer)
+
+    def reading_from_head(self, text: str, cues: Cues, joint: np.ndarray) -> EmotionReading:
+        """The reading from one row of the head's "mood/intensity" probabilities. Public so that
+        training scores exactly what ``read`` does."""
+        model = self._model()
+        moods, conditional = model.moods(joint)
+        cue_values = cue_features(cues, text)
+        return self.reading_from(
+            cues,
+            moods,
+            neutral_floor=model.neutral_floor,
+            intensity_of=lambda mood: model.intensity_of(mood, conditional[mood], cue_values),
+        )
 
     def _model(self) -> EmotionModel:
         if self.model is None:
             self.model = load_model()
         return self.model
-
-    def _features(self, text: str, cues: Cues, embedding: np.ndarray) -> np.ndarray:
-        """The classifiers' input: the embedding, then the cue features."""
-        vector = np.asarray(embedding, dtype=np.float32).reshape(-1)
-        expected = self._model().embedding_dim
-        if vector.shape[0] != expected:
-            raise EmotionModelError(
-                f"embedding has {vector.shape[0]} values; the emotion classifier was trained on "
-                f"{expected} (all-MiniLM-L6-v2)"
-            )
-        return np.concatenate([vector, cue_features(cues, text)])
 
     def _mapped(self, output: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """A text-classification pipeline's label scores summed per mood."""
@@ -322,14 +387,14 @@ class EmotionReader:
         probs: np.ndarray,
         *,
         neutral_floor: float = 0.0,
-        intensity: Intensity | None = None,
+        intensity_of: Callable[[Mood], Intensity | None] | None = None,
     ) -> EmotionReading:
         """The reading from mood probabilities (in Mood order): the surface rules first (emoji-only
-        messages, negation, sarcasm), then the neutral floor. ``intensity``: the intensity model's
-        answer; without one the cues decide. Public so that training scores exactly these rules."""
+        messages, negation, sarcasm), then the neutral floor. ``intensity_of``: the intensity model's
+        answer for the mood read; where it gives none the cues decide."""
         if cues.emoji_only:
             # MiniLM sees most emoji as unknown tokens; the emoji themselves are the message.
-            probs, intensity = cue_distribution(cues), None
+            probs, intensity_of = cue_distribution(cues), None
         else:
             # Sentence embeddings barely notice "not" or "/s"; where the surface says so, believe it.
             probs = _negations_applied(probs, cues)
@@ -340,6 +405,7 @@ class EmotionReader:
         mood, confidence = moods[best], float(probs[best])
         if mood is not Mood.NEUTRAL and confidence < neutral_floor:
             mood, confidence = Mood.NEUTRAL, float(probs[moods.index(Mood.NEUTRAL)])
+        intensity = intensity_of(mood) if intensity_of is not None else None
         if intensity is None:
             score = cues.intensity
             if mood is not Mood.NEUTRAL:

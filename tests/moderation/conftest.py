@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-import numpy as np
 import pytest
 import torch
 from transformers import BertConfig, BertModel
@@ -15,7 +14,7 @@ from reactclip.moderation.categories import Category
 from reactclip.moderation.embedder import Encoded, SentenceEmbedder
 from reactclip.moderation.semantic import SemanticClassifier, SemanticThresholds
 from reactclip.moderation.text import TextModerator
-from reactclip.moderation.tuned import ModerationHead
+from reactclip.moderation.tuned import TunedHead
 
 HIDDEN = 8
 
@@ -45,9 +44,9 @@ def make_tiny_layers() -> torch.nn.ModuleList:
     return layers
 
 
-def constant_head(classes: list[Category], probabilities: Sequence[float]) -> ModerationHead:
+def constant_head(classes: list[Category], probabilities: Sequence[float]) -> TunedHead:
     """A real head whose linear layer ignores the pooled vector: it always gives ``probabilities``."""
-    head = ModerationHead(make_tiny_layers(), 0, classes)
+    head = TunedHead(make_tiny_layers(), 0, classes)
     with torch.no_grad():
         head.out.weight.zero_()
         head.out.bias.copy_(torch.log(torch.tensor(probabilities, dtype=torch.float32)))
@@ -60,22 +59,19 @@ def tiny_layers() -> Callable[[], torch.nn.ModuleList]:
 
 
 class ZeroEmbedder:
-    """An Embedder of the tiny head's size: every sentence gets the same vector and zero states."""
+    """An Embedder of the tiny head's size: every sentence gets zero states."""
 
-    def __init__(self, head: ModerationHead) -> None:
+    def __init__(self, head: TunedHead) -> None:
         self.layers = head.layers
-
-    def encode(self, sentences: list[str]) -> np.ndarray:
-        return np.ones((len(sentences), 2), dtype=np.float32) / np.sqrt(2)
 
     def encode_states(self, sentences: list[str], layer: int) -> Encoded:
         n = len(sentences)
-        return Encoded(self.encode(sentences), torch.zeros(n, 3, HIDDEN), torch.ones(n, 3), layer)
+        return Encoded(torch.zeros(n, 3, HIDDEN), torch.ones(n, 3), layer)
 
     def encoder_layers(self) -> torch.nn.ModuleList:
         return self.layers
 
-    def run_head(self, head: ModerationHead) -> ModerationHead:
+    def run_head(self, head: TunedHead) -> TunedHead:
         return head
 
 

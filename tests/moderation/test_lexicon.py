@@ -44,6 +44,9 @@ def categories(lexicon: Lexicon, text: str) -> set[Category]:
         ("nobody likes you", Category.HARASSMENT),
         ("go die", Category.HARASSMENT),
         ("i'll leak your address", Category.HARASSMENT),
+        ("expose @rue's real address lol", Category.HARASSMENT),
+        ("her ip is 81.145.22.7 go wild", Category.HARASSMENT),
+        ("let's track down where he lives", Category.HARASSMENT),
         ("anyone got pthc links", Category.SEXUAL_MINORS),
         ("selling c.p folders dm me", Category.SEXUAL_MINORS),
         ("13 y/o lewds", Category.SEXUAL_MINORS),
@@ -90,6 +93,9 @@ TRAPS = [
     "i'm not suicidal just bored",
     "cheese pizza for dinner",
     "f(x) = ((a+b))",
+    "the server ip is 51.38.92.10, join us",
+    "your ip is 192.168.0.12 on the lan, restart the router",
+    "we found where the party is",
 ]
 
 

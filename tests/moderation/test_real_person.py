@@ -30,16 +30,23 @@ REAL_PERSON_SEXUAL = [
     ("my coworker stripping for me", Identity.RELATION),
     ("the blonde from my yoga class getting undressed", Identity.RELATION),
     ("derek's mom in a thong twerking", Identity.RELATION),
+    ("the dentist who cleaned my teeth, strip her", Identity.RELATION),
+    ("that redhead i saw at the laundromat today, naked", Identity.RELATION),
+    ("my supervisor on her knees for me", Identity.RELATION),
     # server members
     ("<@!284919374650192837> naked pls", Identity.MENTION),
     ("@mirabelle_x doing a sexy striptease", Identity.MENTION),
     ("nsfw clip of user 284919374650192837", Identity.MENTION),
     ("the mod in this server but nude", Identity.MENTION),
+    ("whoever posted right above me, make them get naked", Identity.MENTION),
+    ("the new member who just joined but topless", Identity.MENTION),
+    ("the girl with the strawberry pfp in lingerie", Identity.MENTION),
     # sources of likeness
     ("deepfake her into a porn scene", Identity.LIKENESS),
     ("use her selfies to make a nude", Identity.LIKENESS),
     ("undress this photo", Identity.LIKENESS),
     ("put her face on a pornstar's body", Identity.LIKENESS),
+    ("take the selfie she posted and make her nude", Identity.LIKENESS),
 ]
 
 ORDINARY_MENTIONS = [
@@ -51,6 +58,10 @@ ORDINARY_MENTIONS = [
     "my friend sucks at valorant",
     "deepfake detection explained in a cute cartoon",
     "kayleigh just aced her driving test",
+    "whoever posted above me is so right, hype clip",
+    "welcome the new member with a confetti clip",
+    "animate the selfie i just sent as a pixel art wave",
+    "my grandpa on his knees planting tulips",
 ]
 
 ANONYMOUS_OR_FICTIONAL_ADULTS = [
