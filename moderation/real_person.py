@@ -12,8 +12,8 @@ A person is identifiable through (data/real_people.toml and data/names/):
 - a name: a public figure (a distinctive surname or a nickname alone too: "cumberbatch", "kim k"),
   or a first name presented as a person. A first name does not count inside a fictional
   character's name ("jessica rabbit") or beside a fiction marker ("my OC", "a character named ..."),
-  and a first name that is also an everyday word ("hope", "grace") does not count alone: what makes
-  it a person there ("grace from work") is a relation.
+  and a first name that is also an everyday word ("hope", "mike") counts only where the words after
+  it make it someone ("mike from the warehouse", "grace in her robe").
 Anonymous and fictional adults ("two adults", "a succubus") are not identifiable.
 """
 
@@ -32,6 +32,11 @@ from reactclip.moderation.normalize import dictionary_words
 
 NAME_TOKEN = re.compile(r"[a-z0-9]+(?:[-'.][a-z0-9]+)*")
 MAX_NAME_WORDS = 4
+DETERMINERS = frozenset(
+    {"a", "an", "the", "my", "our", "your", "his", "her", "their", "its", "this", "that", "these", "those"}
+    | {"some", "any", "no", "every", "each"}
+)
+"""Before a first name that is also a word, these make it the word ("the mike", "a rose")."""
 
 
 class Identity(StrEnum):
@@ -86,6 +91,9 @@ class RealPersonFinder:
         self.relation_of_someone = _pattern(expand(rules["relation_of_someone"]["patterns"]))
         self.anonymous = _pattern(expand(rules["anonymous"]["markers"]))
         self.fiction_markers = _pattern(expand(rules["fiction"]["markers"]))
+        self.presented_as_person = re.compile(
+            rf"(?:{'|'.join(expand(rules['presented_as_person']['patterns']))})(?![a-z0-9])"
+        )
         self.sexualising = _pattern(expand(rules["sexualising"]["terms"]))
         names = data_dir / "names"
         self.public_figures = _read_names(names / "public_figures.txt")
@@ -148,6 +156,16 @@ class RealPersonFinder:
                     return PersonCue(Identity.PUBLIC_FIGURE, words)
                 if words in self.fictional:
                     taken[start : start + size] = [True] * size
-                elif size == 1 and first_name is None and not invented and words in self.first_names:
+                elif size == 1 and first_name is None and not invented and self._first_name(tokens, start):
                     first_name = PersonCue(Identity.FIRST_NAME, words)
         return first_name
+
+    def _first_name(self, tokens: list[str], at: int) -> bool:
+        """Whether ``tokens[at]`` is a first name presented as a person: any first name, or one that
+        is also an everyday word when the words after it make it someone ("mike from the
+        warehouse")."""
+        if tokens[at] in self.first_names:
+            return True
+        if tokens[at] not in self.ambiguous_first_names or (at > 0 and tokens[at - 1] in DETERMINERS):
+            return False  # "the mike from the stage" is a microphone
+        return self.presented_as_person.match(" ".join(tokens[at + 1 : at + 5])) is not None

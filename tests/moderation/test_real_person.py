@@ -24,6 +24,7 @@ REAL_PERSON_SEXUAL = [
     ("obama in lingerie lmao", Identity.PUBLIC_FIGURE),
     # a first name presented as a person
     ("undress kayleigh and make it spicy clips", Identity.FIRST_NAME),
+    ("rose from the bakery in lingerie", Identity.FIRST_NAME),
     # relations
     ("make my ex naked in a video", Identity.RELATION),
     ("clip of her sister topless", Identity.RELATION),
@@ -103,6 +104,7 @@ def test_a_handle_is_a_server_member_though_the_normaliser_reads_its_at_sign_as_
         "jessica rabbit in a red dress",  # a fictional character's first name is not a person's
         "a nude elf named lyra",  # an invented person, by the fiction marker
         "hope you like it",  # a first name that is an everyday word
+        "the mike from the stage, naked wires everywhere",  # a microphone
         "sit on my face",
         "@everyone gg",
     ],
