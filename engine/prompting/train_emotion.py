@@ -219,16 +219,11 @@ def evaluate(path: Path, model_path: Path, head_path: Path) -> float:
     reads (normalised text), with the confusion matrix (rows: truth, columns: read) and intensity
     accuracy where the file labels it."""
     from reactclip.moderation.embedder import SentenceEmbedder
-    from reactclip.moderation.normalize import normalize
 
     rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
     embedder = SentenceEmbedder()
     reader = EmotionReader(embedder, model_path=model_path, head_path=head_path)
-    assert reader.head is not None
-    layer = reader.head.start_layer
-    readings = [
-        reader.read(r["text"], embedder.encode_states([normalize(r["text"]) or " "], layer)) for r in rows
-    ]
+    readings = reader.read_many([r["text"] for r in rows])  # normalised, as the orchestrator reads
     order = list(Mood)
     matrix = np.zeros((len(order), len(order)), dtype=int)
     for row, reading in zip(rows, readings, strict=True):
