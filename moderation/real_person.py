@@ -91,9 +91,7 @@ class RealPersonFinder:
         self.relation_of_someone = _pattern(expand(rules["relation_of_someone"]["patterns"]))
         self.anonymous = _pattern(expand(rules["anonymous"]["markers"]))
         self.fiction_markers = _pattern(expand(rules["fiction"]["markers"]))
-        self.presented_as_person = re.compile(
-            rf"(?:{'|'.join(expand(rules['presented_as_person']['patterns']))})(?![a-z0-9])"
-        )
+        self.presented_as_person = _pattern(expand(rules["presented_as_person"]["patterns"]))
         self.sexualising = _pattern(expand(rules["sexualising"]["terms"]))
         names = data_dir / "names"
         self.public_figures = _read_names(names / "public_figures.txt")

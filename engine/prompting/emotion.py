@@ -177,11 +177,11 @@ class EmotionModel:
         order) and, per mood, how its probability splits over the intensities (in Intensity order)."""
         log_joint = np.log(np.clip(np.asarray(joint, dtype=np.float64), 1e-12, None))
         calibrated = softmax(log_joint / self.temperature)
-        by_class = dict(zip(self.classes, calibrated.tolist(), strict=True))
-        split = {
-            m: np.asarray([by_class.get(f"{m.value}{JOINT_SEPARATOR}{i.value}", 0.0) for i in Intensity])
-            for m in Mood
-        }
+        intensities = list(Intensity)
+        split = {m: np.zeros(len(intensities)) for m in Mood}
+        for label, probability in zip(self.classes, calibrated, strict=True):
+            mood, intensity = label.split(JOINT_SEPARATOR)
+            split[Mood(mood)][intensities.index(Intensity(intensity))] += probability
         totals = np.asarray([split[m].sum() for m in Mood])
         conditional = {
             m: v / v.sum() if v.sum() > 0 else np.full(len(v), 1 / len(v)) for m, v in split.items()
