@@ -2,10 +2,10 @@
 once the models are loaded. Target: at most 10 ms per message (issue 13).
 
 Rows, each timed on every text of eval/messages.jsonl one at a time, rows interleaved per text:
-the whole single-message analysis (``Orchestrator.analyze``), the MiniLM encoding alone, text
+the whole single-message analysis (``Analyzer.analyze``), the MiniLM encoding alone, text
 moderation and emotion reading given that encoding, each model row again in eager PyTorch, the
 lexicon-only moderation path when the moderator exposes one, and the text normalisation. Then the
-batched throughput of ``Orchestrator.analyze_many`` over the whole set.
+batched throughput of ``Analyzer.analyze_many`` over the whole set.
 
     python bench/analyze_speed.py                # writes the "## Analysis speed" section of docs/perf.md
     python bench/analyze_speed.py --no-write     # prints the section only
@@ -95,20 +95,20 @@ def _normalized(method: Callable[[str], Any], normalize: Callable[[str], str], t
 def build(texts: Sequence[str]) -> tuple[Any, Any, list[Row], float, list[str]]:
     """The rows: the default (ONNX Runtime) analysis and its parts, each beside the same work in
     eager PyTorch (``ModerationSettings.runtime = "torch"``), so one run gives their ratio."""
-    from reactclip.bot.orchestrator import Orchestrator
+    from reactclip.bot.service import ReactionService
     from reactclip.bot.settings import Settings
     from reactclip.moderation import RequestContext
     from reactclip.moderation.normalize import normalize
     from reactclip.moderation.settings import ModerationSettings
 
     started = time.perf_counter()
-    orchestrator = Orchestrator.from_settings(Settings())
+    analyzer = ReactionService.from_settings(Settings()).analyzer
     load_s = time.perf_counter() - started
-    eager = Orchestrator.from_settings(Settings(moderation=ModerationSettings(runtime="torch")))
+    eager = ReactionService.from_settings(Settings(moderation=ModerationSettings(runtime="torch"))).analyzer
     context = RequestContext()
-    moderator, emotion = orchestrator.moderator, orchestrator.emotion
+    moderator, emotion = analyzer.moderator, analyzer.emotion
     layer = moderator.state_layer or 0
-    encoded = {t: orchestrator.embedder.encode_states([normalize(t) or " "], layer) for t in texts}
+    encoded = {t: analyzer.embedder.encode_states([normalize(t) or " "], layer) for t in texts}
     notes: list[str] = []
 
     def encoding(embedder: Any) -> Callable[[str], Any]:
@@ -118,9 +118,9 @@ def build(texts: Sequence[str]) -> tuple[Any, Any, list[Row], float, list[str]]:
         return lambda t: moderator.check(t, context, encoded=encoded[t])
 
     rows = [
-        Row("analyze (one message, everything)", lambda t: orchestrator.analyze(t, context)),
+        Row("analyze (one message, everything)", lambda t: analyzer.analyze(t, context)),
         Row("analyze, eager PyTorch instead of ONNX Runtime", lambda t: eager.analyze(t, context)),
-        Row("encoding alone (normalize + MiniLM's lower layers)", encoding(orchestrator.embedder)),
+        Row("encoding alone (normalize + MiniLM's lower layers)", encoding(analyzer.embedder)),
         Row("encoding alone, eager PyTorch", encoding(eager.embedder)),
         Row("text moderation given the encoding (lexicon, tuned head, n-grams)", moderation(moderator)),
         Row("text moderation given the encoding, eager PyTorch head", moderation(eager.moderator)),
@@ -140,7 +140,7 @@ def build(texts: Sequence[str]) -> tuple[Any, Any, list[Row], float, list[str]]:
     else:
         notes.append("The moderator exposes no lexicon-only path, so there is no row for it.")
     rows.append(Row("normalize alone", normalize))
-    return orchestrator, context, rows, load_s, notes
+    return analyzer, context, rows, load_s, notes
 
 
 def measure(rows: Sequence[Row], texts: Sequence[str], passes: int, warmup: int) -> None:
@@ -157,8 +157,8 @@ def measure(rows: Sequence[Row], texts: Sequence[str], passes: int, warmup: int)
                 row.samples.append(time.perf_counter() - start)
 
 
-def throughput(orchestrator: Any, context: Any, texts: Sequence[str], passes: int) -> Stats | None:
-    analyze_many = getattr(orchestrator, "analyze_many", None)
+def throughput(analyzer: Any, context: Any, texts: Sequence[str], passes: int) -> Stats | None:
+    analyze_many = getattr(analyzer, "analyze_many", None)
     if analyze_many is None:
         return None
     analyze_many(list(texts[:64]), context)
@@ -261,9 +261,9 @@ def main() -> None:
     logging.getLogger("reactclip").setLevel(logging.ERROR)  # no "blocked text" line per unsafe message
     threads = pin_one_core_for_torch(args.core)
     texts = load_texts(args.set)
-    orchestrator, context, rows, load_s, notes = build(texts)
+    analyzer, context, rows, load_s, notes = build(texts)
     measure(rows, texts, args.passes, args.warmup)
-    batched = throughput(orchestrator, context, texts, args.passes)
+    batched = throughput(analyzer, context, texts, args.passes)
     body = section(rows, batched, texts, args.passes, args.warmup, load_s, threads, notes, machine, args.set)
     publish(SECTION, body, None if args.no_write else args.out)
 

@@ -1,7 +1,8 @@
 """The ``reactclip`` command: generate and analyse from a terminal, on embedded defaults; transcribe
 audio; download the models reactclip runs offline.
 
-Every clip goes through the same Orchestrator as Discord, so moderation always runs, for speech too.
+Every clip goes through the same ReactionService as Discord (a Request in, events out), so
+moderation always runs, for speech too.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from reactclip.bot.settings import Settings
 from reactclip.engine.settings import BackendName
 
 if TYPE_CHECKING:
-    from reactclip.bot.orchestrator import Orchestrator, SpecRequest
+    from reactclip.bot.analysis import Analyzer
+    from reactclip.bot.request import Options, Origin
+    from reactclip.bot.service import ReactionService
     from reactclip.engine.clip import Clip
     from reactclip.moderation import RequestContext
 
@@ -76,17 +79,16 @@ def _fail(exc: BaseException) -> typer.Exit:
     return typer.Exit(exit_code(exc))
 
 
-def _context(nsfw_channel: bool) -> RequestContext:
-    from reactclip.bot.orchestrator import hash_user
-    from reactclip.moderation import RequestContext
+def _origin(nsfw_channel: bool) -> Origin:
+    from reactclip.bot.request import Origin, hash_user
 
-    return RequestContext(nsfw_channel=nsfw_channel, user_hash=hash_user(CLI_USER))
+    return Origin("cli", hash_user(CLI_USER), nsfw_channel=nsfw_channel)
 
 
-def _orchestrator(settings: Settings) -> Orchestrator:
-    from reactclip.bot.orchestrator import Orchestrator
+def _service(settings: Settings) -> ReactionService:
+    from reactclip.bot.service import ReactionService
 
-    return Orchestrator.from_settings(settings)
+    return ReactionService.from_settings(settings)
 
 
 @app.command()
@@ -125,26 +127,29 @@ def generate(
             settings.engine.backend = _backend_name(backend)
         if model is not None:
             settings.engine.wan.model = model
-        fields = {"frames": frames, "fps": fps, "steps": steps, "guidance": guidance, "format": format}
-        request = _spec_request(settings, style, mood, raw_prompt, seed, size, fields)
-        _generate(settings, message, request, _context(nsfw_channel), out, as_json)
+        options = _options(
+            settings,
+            style=style,
+            mood=mood,
+            raw_prompt=raw_prompt,
+            seed=seed,
+            size=size,
+            frames=frames,
+            fps=fps,
+            steps=steps,
+            guidance=guidance,
+            format=format,
+        )
+        _generate(settings, message, options, _origin(nsfw_channel), out, as_json)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     except Exception as exc:
         raise _fail(exc) from None
 
 
-def _spec_request(
-    settings: Settings,
-    style: str | None,
-    mood: str | None,
-    raw_prompt: bool,
-    seed: int | None,
-    size: str,
-    fields: dict[str, Any],
-) -> SpecRequest:
+def _options(settings: Settings, *, style: str | None, mood: str | None, size: str, **chosen: Any) -> Options:
     """The requester's choices, validated before any model loads so bad input fails at once."""
-    from reactclip.bot.orchestrator import SpecRequest
+    from reactclip.bot.request import Options
     from reactclip.engine.mood import Mood
     from reactclip.engine.prompting.builder import check_style
     from reactclip.engine.spec import GenerationSpec, SpecError, parse_size
@@ -153,36 +158,29 @@ def _spec_request(
         mood_value = Mood(mood) if mood else None
     except ValueError:
         raise SpecError("mood", f"{mood!r} is not one of {', '.join(m.value for m in Mood)}") from None
-    width, height = parse_size(size)
-    fields = {**fields, "width": width, "height": height}
-    GenerationSpec(prompt="validation", **fields)
+    options = Options(style=style, mood=mood_value, size=parse_size(size), **chosen)
+    GenerationSpec(prompt="validation", **options.spec_fields())
     check_style(style or settings.engine.prompting.style, settings.engine.prompting.templates)
-    return SpecRequest(style=style, mood=mood_value, raw_prompt=raw_prompt, seed=seed, fields=fields)
+    return options
 
 
 def _generate(
-    settings: Settings,
-    message: str | Path,
-    request: SpecRequest,
-    context: RequestContext,
-    out: Path | None,
-    as_json: bool,
+    settings: Settings, message: str | Path, options: Options, origin: Origin, out: Path | None, as_json: bool
 ) -> None:
-    from reactclip.bot.progress import ProgressReporter
-
     """``message`` is the text, or the path of an audio file whose speech is the text."""
-    orchestrator = _orchestrator(settings)
+    from reactclip.bot.progress import ProgressReporter
+    from reactclip.bot.request import Request
+
+    service = _service(settings)
+    request = Request(message, origin, options)
 
     async def run() -> tuple[str, Clip]:
         try:
-            text = message if isinstance(message, str) else await orchestrator.hear(message)
             with ProgressReporter(enabled=not as_json) as progress:
-                clip = await orchestrator.generate(
-                    text, context, request, user=CLI_USER, on_event=progress.update
-                )
-            return text, clip
+                clip = await service.make(request, on_event=progress.update)
+            return progress.heard or str(message), clip
         finally:
-            await orchestrator.aclose()
+            await service.aclose()
 
     text, clip = asyncio.run(run())
     path = out or settings.engine.output_dir / f"{slug(text)}-{clip.spec.seed:08x}.{clip.format.value}"
@@ -223,15 +221,15 @@ def analyze(
         if jsonl == (text is not None):
             raise UserInputError("give either a TEXT or --jsonl (texts on stdin), not both or neither")
         settings = Settings()
-        request = _spec_request(settings, style, None, raw_prompt, None, "832x480", {})
-        orchestrator = _orchestrator(settings)
-        context = _context(nsfw_channel)
+        options = _options(settings, style=style, mood=None, raw_prompt=raw_prompt, size="832x480")
+        analyzer = _service(settings).analyzer
+        context = _origin(nsfw_channel).context
         if text is not None:
-            [analysis] = orchestrator.analyze_many([text], context, request)
+            [analysis] = analyzer.analyze_many([text], context, options)
             _print_analysis(analysis.to_dict())
             return
         for chunk in _chunks(sys.stdin, JSONL_CHUNK):
-            results = _analyze_lines(orchestrator, chunk, context, request)
+            results = _analyze_lines(analyzer, chunk, context, options)
             for line, result in zip(chunk, results, strict=True):
                 typer.echo(json.dumps(result or _empty_line(line), ensure_ascii=False))
     except KeyboardInterrupt:
@@ -252,24 +250,30 @@ def _chunks(lines: Any, size: int) -> Iterator[list[str]]:
 
 
 def _analyze_lines(
-    orchestrator: Orchestrator, lines: list[str], context: RequestContext, request: SpecRequest
+    analyzer: Analyzer, lines: list[str], context: RequestContext, options: Options
 ) -> list[dict[str, Any] | None]:
     """Analyses for the non-empty lines, None in place of empty ones (one output line per input)."""
     texts = [line for line in lines if line.strip()]
-    results = iter(a.to_dict() for a in orchestrator.analyze_many(texts, context, request))
+    results = iter(a.to_dict() for a in analyzer.analyze_many(texts, context, options))
     return [next(results) if line.strip() else None for line in lines]
 
 
 def _empty_line(line: str) -> dict[str, Any]:
+    """The row of an empty line: every key of an analysed line's, so readers see one shape."""
     return {
         "text": line,
         "emotion": None,
         "intensity": None,
+        "emotion_confidence": None,
         "allowed": False,
         "category": "none",
+        "confidence": None,
+        "layer": None,
         "reason": "there is nothing to react to",
         "prompt": None,
         "negative_prompt": None,
+        "style": None,
+        "seed": None,
     }
 
 
@@ -388,7 +392,7 @@ def worker(
         if backend is not None:
             _backend_name(backend)
         settings = Settings()
-        from reactclip.bot.orchestrator import frame_hooks
+        from reactclip.bot.service import frame_hooks
         from reactclip.engine.executor.distributed import run_worker
         from reactclip.moderation.frames import FrameModerator
 

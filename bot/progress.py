@@ -1,13 +1,14 @@
-"""A terminal progress bar fed by the engine's per-step progress events."""
+"""A terminal progress bar fed by a request's events (the engine's per-step progress among them)."""
 
 from __future__ import annotations
 
 from types import TracebackType
 
+from rich import progress as bars
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeElapsedColumn
 
-from reactclip.engine.executor import ProgressEvent, Queued, Step
+from reactclip.bot.events import Event, Heard, Progress, Queued, Step
 
 
 class ProgressReporter:
@@ -15,7 +16,7 @@ class ProgressReporter:
     stays clean."""
 
     def __init__(self, enabled: bool = True) -> None:
-        self._progress = Progress(
+        self._progress = bars.Progress(
             TextColumn("{task.description:>10}"),
             BarColumn(),
             MofNCompleteColumn(),
@@ -25,6 +26,8 @@ class ProgressReporter:
             transient=True,
         )
         self._tasks: dict[str, TaskID] = {}
+        self.heard: str | None = None
+        """The words of an audio request, once heard."""
 
     def __enter__(self) -> ProgressReporter:
         self._progress.start()
@@ -35,11 +38,16 @@ class ProgressReporter:
     ) -> None:
         self._progress.stop()
 
-    def update(self, event: ProgressEvent) -> None:
-        if isinstance(event, Queued):
-            self._bar("queued", event.position, max(event.position, 1))
-        elif isinstance(event, Step):
-            self._bar(event.stage, event.step, event.total)
+    def update(self, event: Event) -> None:
+        if isinstance(event, Heard):
+            self.heard = event.text
+        if not isinstance(event, Progress):
+            return
+        progress = event.event
+        if isinstance(progress, Queued):
+            self._bar("queued", progress.position, max(progress.position, 1))
+        elif isinstance(progress, Step):
+            self._bar(progress.stage, progress.step, progress.total)
 
     def _bar(self, stage: str, completed: int, total: int) -> None:
         task = self._tasks.get(stage)

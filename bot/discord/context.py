@@ -7,8 +7,8 @@ from typing import Any
 
 import discord
 
-from reactclip.bot.orchestrator import hash_user
-from reactclip.moderation.context import GuildPolicy, RequestContext
+from reactclip.bot.request import Entry, Origin, hash_user
+from reactclip.moderation.context import GuildPolicy
 
 
 def is_private(channel: Any) -> bool:
@@ -33,13 +33,18 @@ def is_nsfw_channel(channel: Any) -> bool:
     return bool(check()) if callable(check) else False
 
 
-def request_context(channel: Any, user_id: int, policy: GuildPolicy | None = None) -> RequestContext:
-    """The RequestContext for a request from ``user_id`` in ``channel`` under the guild's ``policy``
-    (None: the defaults, as in a DM)."""
+def request_origin(entry: Entry, channel: Any, user_id: int, policy: GuildPolicy | None = None) -> Origin:
+    """The Origin of a request from ``user_id`` in ``channel`` under the guild's ``policy`` (None:
+    the defaults, as in a DM)."""
     private = channel is None or is_private(channel)
-    return RequestContext(
+    guild = getattr(channel, "guild", None)
+    guild_id: int | None = getattr(channel, "guild_id", None) or getattr(guild, "id", None)
+    return Origin(
+        entry,
+        hash_user(user_id),
+        guild_id=None if private else guild_id,
+        channel_id=getattr(channel, "id", None),
         nsfw_channel=not private and is_nsfw_channel(channel),
-        is_dm=private,
-        guild=GuildPolicy() if private or policy is None else policy,
-        user_hash=hash_user(user_id),
+        dm=private,
+        policy=GuildPolicy() if private or policy is None else policy,
     )

@@ -10,6 +10,10 @@ from discord import app_commands
 from reactclip.bot.discord.guild_store import GuildSettingError
 from reactclip.bot.discord.limits import LimitReached
 from reactclip.bot.errors import describe
+from reactclip.bot.refusals import Refused
+from reactclip.bot.request import hash_user
+from reactclip.engine.executor import Busy
+from reactclip.speech.errors import AudioError, NotUnderstood
 
 log = logging.getLogger(__name__)
 
@@ -45,3 +49,28 @@ def describe_discord(exc: BaseException) -> str:
     if isinstance(exc, app_commands.CheckFailure):
         return "you can't use that here"
     return describe(exc)
+
+
+EXPECTED = (
+    LimitReached,
+    NotAllowed,
+    GuildSettingError,
+    Busy,
+    NotUnderstood,
+    AudioError,
+    app_commands.CheckFailure,
+)
+"""Outcomes the bot expects (a limit, a switch, a full queue, speech nobody could make out): logged
+at info without a traceback. Anything else is a real failure and keeps its traceback."""
+
+
+def log_outcome(error: BaseException, guild_id: int | None, user_id: int) -> None:
+    """One log line for a request that did not end in a clip; the user id only hashed."""
+    exc = unwrap(error)
+    where = f"guild={guild_id} user={hash_user(user_id)}"
+    if isinstance(exc, Refused):
+        log.info("refused (%s) %s", exc.category, where)
+    elif isinstance(exc, EXPECTED):
+        log.info("turned down %s: %s: %s", where, type(exc).__name__, exc)
+    else:
+        log.warning("request failed %s", where, exc_info=exc)

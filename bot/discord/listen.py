@@ -24,7 +24,7 @@ from reactclip.bot.discord.errors import NotAllowed
 from reactclip.bot.discord.guild_store import GuildSettings
 from reactclip.bot.discord.text import quote_user_text
 from reactclip.bot.discord.voice_receive import DaveVoiceRecvClient, SpeakerPcmSink, opus_problem
-from reactclip.bot.orchestrator import hash_user
+from reactclip.bot.request import hash_user
 from reactclip.speech.segment import SegmentSettings, SpeakerSegmenters, Utterance
 from reactclip.speech.transcript import Transcript
 from reactclip.speech.wake import MAX_WAKE_PHRASE_CHARS, request_text

@@ -10,7 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from reactclip.engine.executor import Decoding, Done, ProgressEvent, Queued, Started, Step
+from reactclip.bot.events import Decoding, Done, ProgressEvent, Queued, Started, Step
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,8 @@ def describe_event(event: ProgressEvent) -> str | None:
     """The status line for one event; None for events that change nothing a person sees."""
     if isinstance(event, Queued):
         where = "next in line" if event.position == 0 else f"position {event.position + 1} in the queue"
+        if event.wait_s is not None and event.wait_s >= 1:
+            where += f", about {describe_wait(event.wait_s)}"
         return where + (" (busy: a smaller clip)" if event.degraded else "")
     if isinstance(event, Started):
         return "starting"
@@ -53,6 +55,11 @@ def describe_event(event: ProgressEvent) -> str | None:
     if isinstance(event, Done):
         return None
     return None
+
+
+def describe_wait(seconds: float) -> str:
+    """A wait as people say it: "12 s", "3 min"."""
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 class ProgressMessage:

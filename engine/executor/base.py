@@ -43,6 +43,12 @@ class Executor(Protocol):
         """Queue a request; raises Busy when the queue is full and ShuttingDown when stopping."""
         ...
 
+    def expected_wait_s(self, spec: GenerationSpec) -> float | None:
+        """Roughly how long an interactive request for ``spec`` submitted now would wait for its
+        clip (the work ahead of it and its own), from the executor's own cost model; None while the
+        backend's speed is not known yet (before its first clip)."""
+        ...
+
     def stats(self) -> ExecutorStats: ...
 
     async def shutdown(self, drain: bool = True) -> None:

@@ -14,6 +14,9 @@ class Queued:
     position: int
     """0 = next to run."""
     degraded: bool = False
+    wait_s: float | None = None
+    """Expected seconds until the clip is ready, from the executor's cost model (the work ahead
+    of it and its own); None while the backend's speed is unknown."""
 
 
 @dataclass(frozen=True)

@@ -215,7 +215,7 @@ class InProcessExecutor:
         queue.push(job)
         if key:
             self._inflight[key] = job
-        handle._emit(Queued(self._position(job), job.degraded))
+        handle._emit(self._queued(job))
         if priority is Priority.INTERACTIVE:
             self._preempt_for(job)
         self._wakeup.set()
@@ -231,6 +231,13 @@ class InProcessExecutor:
         load.py); without a spec, for one like the last interactive request (or the default spec)."""
         own_s = self._estimate([spec or self._reference_spec])
         return load(self._wait_ahead(own_s), own_s, self.settings.interactive_latency_x)
+
+    def expected_wait_s(self, spec: GenerationSpec) -> float | None:
+        backend = self._failover.backend_for(spec.variant)
+        if not self._cost.knows(backend):
+            return None
+        own_s = self._estimate([spec])
+        return self._wait_ahead(own_s) + own_s
 
     def wait_ahead(self, spec: GenerationSpec | None = None) -> float:
         """Estimated seconds a new interactive request would wait before its own call starts."""
@@ -319,7 +326,7 @@ class InProcessExecutor:
             self._preempt_for(job)
             self._wakeup.set()
         if job in self._queues[job.priority]:
-            handle._emit(Queued(self._position(job), job.degraded))
+            handle._emit(self._queued(job))
         elif job.started_at is not None:
             handle._emit(Started(self._failover.backend_for(job.spec.variant), 1))
 
@@ -336,11 +343,28 @@ class InProcessExecutor:
         queued = self._queues[Priority.INTERACTIVE].ordered() or self._queues[Priority.BATCH].ordered()
         return self._running_remaining() + (self._estimate([queued[0].spec]) if queued else 0.0)
 
-    def _position(self, job: Job) -> int:
-        interactive = self._queues[Priority.INTERACTIVE].ordered()
+    def _queued(self, job: Job) -> Queued:
+        """The Queued event of a job waiting now: its place, and its wait from the cost model
+        (the running call's remainder, the jobs ahead of it and its own render), or None while
+        the backend has never been timed here."""
+        ahead = self._queues[Priority.INTERACTIVE].ordered()
         if job.priority is Priority.INTERACTIVE:
-            return interactive.index(job)
-        return len(interactive) + self._queues[Priority.BATCH].ordered().index(job)
+            ahead = ahead[: ahead.index(job)]
+        else:
+            batch = self._queues[Priority.BATCH].ordered()
+            ahead = ahead + batch[: batch.index(job)]
+        wait_s: float | None = None
+        if self._cost.knows(self._failover.backend_for(job.spec.variant)):
+            work = sum(self._estimate([queued.spec]) for queued in [*ahead, job])
+            wait_s = round(self._running_remaining() + work, 2)
+        return Queued(len(ahead), job.degraded, wait_s)
+
+    def _announce_positions(self) -> None:
+        """Tell every queued interactive request its new place once a call has started."""
+        for job in self._queues[Priority.INTERACTIVE].ordered():
+            event = self._queued(job)
+            for handle in job.handles:
+                handle._emit(event)
 
     def _cancel(self, handle: ClipHandle) -> None:
         handle._fail(Cancelled())
@@ -380,9 +404,6 @@ class InProcessExecutor:
                 continue
             for job in jobs:
                 self._queues[job.priority].take(job)
-            for position, job in enumerate(self._queues[Priority.INTERACTIVE].ordered()):
-                for handle in job.handles:
-                    handle._emit(Queued(position, job.degraded))
             try:
                 await self._run(jobs)
             except Exception as exc:  # a bug here must not stop the queue or strand the handles
@@ -439,7 +460,7 @@ class InProcessExecutor:
         for job in jobs:
             if job in self._queues[job.priority]:
                 for handle in job.handles:
-                    handle._emit(Queued(self._position(job), job.degraded))
+                    handle._emit(self._queued(job))
 
     def _dispatcher_stopped(self, task: asyncio.Task[None]) -> None:
         """Only shutdown should stop the dispatcher; if a bug does, no queued handle is left waiting."""
@@ -462,6 +483,7 @@ class InProcessExecutor:
             job.started_at = now
             for handle in job.handles:
                 handle._emit(Started(link, len(jobs)))
+        self._announce_positions()
         try:
             outcomes = await self._render(jobs, attempt=0, should_stop=stop.is_set if stop else None)
         finally:

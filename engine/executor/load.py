@@ -35,6 +35,10 @@ class CostModel:
     def rate(self, backend: str) -> float:
         return self._rates.get(backend, self.default_rate)
 
+    def knows(self, backend: str) -> bool:
+        """Whether ``backend`` has been timed here (before that, estimates use the settings' rate)."""
+        return backend in self._rates
+
     def estimate(self, specs: Sequence[GenerationSpec], backend: str) -> float:
         return self.overhead_s + self.rate(backend) * sum(map(work_units, specs))
 

@@ -4,7 +4,7 @@ A linear model over MiniLM's frozen sentence vector reads tidy sentences well an
 the mean-pooled vector keeps the topic ("customer service", "taxes") and loses the stance, so
 praise about a refund reads as anger and "Gross. Before taxes." as disgust. So emotion, like
 moderation, fine-tunes a copy of MiniLM's top layers on its own data (moderation.tuned.TunedHead),
-starting from the token states after the lower layers that the orchestrator computes once per
+starting from the token states after the lower layers that the analyzer computes once per
 message for both. The head's classes are mood and intensity together ("joy/high", "neutral/low"):
 one softmax reads both, the mood is the sum over its intensities.
 
@@ -93,7 +93,7 @@ DEFAULT_LABEL_MAP: dict[str, Mood] = {
 
 
 class StatesEmbedder(Protocol):
-    """What the reader needs of moderation's Embedder (the orchestrator shares one): token states
+    """What the reader needs of moderation's Embedder (the analyzer shares one): token states
     after a layer, the encoder's layers for the head to copy, and where the head runs."""
 
     def encode_states(self, sentences: list[str], layer: int) -> Any: ...
@@ -281,8 +281,9 @@ def cue_distribution(cues: Cues) -> np.ndarray:
 class EmotionReader:
     """Reads mood, intensity and confidence from a message.
 
-    ``embedder`` is shared with moderation in the orchestrator; pass ``encoded=`` (its token states
-    for the message, at the head's start layer) to ``read`` when the message is already encoded.
+    ``embedder`` is shared with moderation in the analyzer (bot/analysis.py); pass ``encoded=`` (its
+    token states for the message, at the head's start layer) to ``read`` when the message is already
+    encoded.
     With no embedder and no head the cues alone decide.
     """
 
@@ -345,7 +346,7 @@ class EmotionReader:
 
     def _encode(self, texts: Sequence[str]) -> Any:
         """The token states of ``texts`` as the head was trained on them: normalised by
-        moderation's normaliser (emoji as words, evasions undone), as the orchestrator encodes."""
+        moderation's normaliser (emoji as words, evasions undone), as the analyzer encodes."""
         from reactclip.moderation.normalize import normalize
 
         assert self.embedder is not None and self.head is not None

@@ -1,7 +1,7 @@
 """Retrain the shipped emotion reader: ``python -m reactclip.engine.prompting.train_emotion``.
 
 Reads ``data/emotion_train.jsonl`` ({"text", "emotion", "intensity"} per line) and encodes each
-message as the orchestrator does (moderation's ``normalize(text)``, MiniLM's token states after the
+message as the analyzer does (moderation's ``normalize(text)``, MiniLM's token states after the
 lower layers moderation's head also starts from). Then:
 
 1. out of fold (5 folds, stratified by "mood/intensity"): a tuned head (moderation.tuned.TunedHead,
@@ -84,7 +84,7 @@ def load_examples(path: Path) -> list[Example]:
 
 
 def encode(embedder: SentenceEmbedder, texts: Sequence[str]) -> Encoded:
-    """The token states the orchestrator gives the reader: of the normalised text, at the layer
+    """The token states the analyzer gives the reader: of the normalised text, at the layer
     moderation's head starts from."""
     from reactclip.moderation.normalize import normalize
     from reactclip.moderation.train import HEAD_START_LAYER, encode_all
@@ -215,7 +215,7 @@ def save_model(model: EmotionModel, path: Path) -> None:
 
 
 def evaluate(path: Path, model_path: Path, head_path: Path) -> float:
-    """Accuracy and macro-F1 of the shipped reader on a labelled file, read as the orchestrator
+    """Accuracy and macro-F1 of the shipped reader on a labelled file, read as the analyzer
     reads (normalised text), with the confusion matrix (rows: truth, columns: read) and intensity
     accuracy where the file labels it."""
     from reactclip.moderation.embedder import SentenceEmbedder
@@ -223,7 +223,7 @@ def evaluate(path: Path, model_path: Path, head_path: Path) -> float:
     rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
     embedder = SentenceEmbedder()
     reader = EmotionReader(embedder, model_path=model_path, head_path=head_path)
-    readings = reader.read_many([r["text"] for r in rows])  # normalised, as the orchestrator reads
+    readings = reader.read_many([r["text"] for r in rows])  # normalised, as the analyzer reads
     order = list(Mood)
     matrix = np.zeros((len(order), len(order)), dtype=int)
     for row, reading in zip(rows, readings, strict=True):

@@ -1,4 +1,4 @@
-"""Fixtures for the bot: one orchestrator with the real text models, loaded once."""
+"""Fixtures for the bot: the real text models, loaded once, and a backend that records its calls."""
 
 from __future__ import annotations
 

@@ -9,7 +9,6 @@ import json
 import re
 import sys
 import threading
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,10 +18,11 @@ import numpy as np
 import pytest
 from discord.ext import commands
 
-from reactclip.bot.discord.cog import STYLE_PRESETS, ReactCog
 from reactclip.bot.discord.guild_store import GuildStore
+from reactclip.bot.discord.reactions import STYLE_PRESETS, ReactCog
+from reactclip.bot.discord.server import add_cogs
 from reactclip.bot.discord.settings import DiscordSettings
-from reactclip.bot.orchestrator import Orchestrator, frame_hooks
+from reactclip.bot.service import ReactionService, frame_hooks
 from reactclip.bot.settings import Settings
 from reactclip.engine.backends import ProgressCallback, RenderedFrames
 from reactclip.engine.backends.sticker import StickerBackend
@@ -34,6 +34,7 @@ from reactclip.moderation.frames import BLOCKED_REASON, Detection, FrameModerato
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fakediscord import FakeDiscord, plugin
+from slowbackend import SlowBackend
 
 fake_discord = plugin.fake_discord
 pytestmark = pytest.mark.slow
@@ -66,7 +67,7 @@ class ClipBot(commands.Bot):
         frames = FrameModerator(detector=frame_detector)
         executor = InProcessExecutor(lambda name: backend, executor_settings, **frame_hooks(frames))
         settings = Settings(engine=EngineSettings(backend=engine_backend))
-        self.orchestrator = Orchestrator(
+        self.service = ReactionService(
             settings,
             text_models["embedder"],
             text_models["moderator"],
@@ -85,11 +86,11 @@ class ClipBot(commands.Bot):
             self,
             self.cog_settings,
             discord_settings=self.discord_settings,
-            orchestrator=self.orchestrator,
+            service=self.service,
             store=GuildStore(self.db),
             **self.cog_options,
         )
-        await self.add_cog(cog)
+        await add_cogs(self, cog)
 
 
 Scenario = Callable[[], Awaitable[None]]
@@ -203,30 +204,6 @@ def test_delete_button_is_for_the_requester_or_a_moderator_only(
 def clip_edit(token: str) -> Callable[[Any], bool]:
     """An edit of an interaction's response that carries a file."""
     return lambda c: c.method == "PATCH" and c.params.get("token") == token and bool(c.files)
-
-
-class SlowBackend:
-    """A backend that takes ``delay_s`` per call and draws differently from the sticker (its
-    colours inverted), as a model on a busy or slow device would: named "slow", not "sticker"."""
-
-    name = "slow"
-    variant = "slow-v1"
-
-    def __init__(self, delay_s: float = 3.0) -> None:
-        self.inner = StickerBackend()
-        self.delay_s = delay_s
-        self.calls: list[list[GenerationSpec]] = []
-
-    def generate(
-        self, specs: Sequence[GenerationSpec], on_progress: ProgressCallback | None = None
-    ) -> list[RenderedFrames]:
-        self.calls.append(list(specs))
-        time.sleep(self.delay_s)
-        rendered = self.inner.generate(specs, on_progress)
-        return [dataclasses.replace(r, frames=255 - r.frames) for r in rendered]
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 class BlockedBackend:
@@ -434,7 +411,7 @@ def test_over_the_queue_cap_a_request_is_told_when_to_try_again(
     )
 
     async def queued() -> int:
-        return bot.orchestrator.executor().stats().queued[Priority.INTERACTIVE.value]
+        return bot.service.executor().stats().queued[Priority.INTERACTIVE.value]
 
     async def scenario() -> None:
         try:

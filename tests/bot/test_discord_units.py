@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -17,9 +17,9 @@ from discord import app_commands
 from discord.ext import commands
 from pydantic import BaseModel
 
+from reactclip.bot.analysis import Analysis
 from reactclip.bot.discord.app import build_bot, intents
-from reactclip.bot.discord.cog import ClipOptions, ReactCog, Reply, spec_request
-from reactclip.bot.discord.context import is_nsfw_channel, request_context
+from reactclip.bot.discord.context import is_nsfw_channel, request_origin
 from reactclip.bot.discord.errors import describe_discord
 from reactclip.bot.discord.guild_store import (
     DEFAULTS,
@@ -32,13 +32,21 @@ from reactclip.bot.discord.guild_store import (
 )
 from reactclip.bot.discord.limits import Cooldown, GuildConcurrency, LimitReached
 from reactclip.bot.discord.progress import EditThrottle, ProgressMessage, describe_event
+from reactclip.bot.discord.reactions import ClipOptions, ReactCog
+from reactclip.bot.discord.replies import Reply
+from reactclip.bot.discord.server import ServerCog
 from reactclip.bot.discord.settings import DiscordSettings
 from reactclip.bot.discord.text import allowed_mentions, quote_user_text, strip_mention
 from reactclip.bot.discord.views import ClipButton, ClipView, custom_id
+from reactclip.bot.events import Analysed, Event, Failed, Finished, Progress
+from reactclip.bot.request import Options, Request
 from reactclip.bot.settings import Settings
 from reactclip.engine.clip import Clip
 from reactclip.engine.executor import Busy, Decoding, Done, Queued, Started, Step
+from reactclip.engine.mood import Intensity, Mood
+from reactclip.engine.prompting import EmotionReading
 from reactclip.engine.spec import GenerationSpec, OutputFormat
+from reactclip.moderation import Category, TextVerdict
 from reactclip.moderation.context import GuildPolicy, RequestContext
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.secret-token-value-0123456789"
@@ -301,6 +309,11 @@ def _thread(state: Any, guild: discord.Guild, parent_id: int) -> discord.Thread:
     return discord.Thread(guild=guild, state=state, data=data)
 
 
+def request_context(channel: Any, user_id: int, policy: GuildPolicy | None = None) -> RequestContext:
+    """What moderation sees of a request from ``user_id`` in ``channel``."""
+    return request_origin("slash", channel, user_id, policy).context
+
+
 @pytest.fixture
 def state() -> Any:
     return discord.Client(intents=discord.Intents(guilds=True))._connection
@@ -414,7 +427,9 @@ def test_the_bot_asks_for_the_fewest_intents() -> None:
 def test_commands_declare_their_options_and_permissions() -> None:
     bot = commands.Bot(command_prefix="!", intents=discord.Intents.none())
     cog = ReactCog(bot, Settings(), load_models=False)
-    payloads = {c.name: c.to_dict(bot.tree) for c in cog.get_app_commands()}
+    server = ServerCog(cog)
+    commands_of = [*cog.get_app_commands(), *server.get_app_commands()]
+    payloads = {c.name: c.to_dict(bot.tree) for c in commands_of}
     react = {o["name"]: o for o in payloads["react"]["options"]}
     assert react["frames"]["min_value"] == 8 and react["frames"]["max_value"] == 16
     assert "cartoon" in [c["value"] for c in react["style"]["choices"]]
@@ -426,7 +441,9 @@ def test_commands_declare_their_options_and_permissions() -> None:
     subcommands = {o["name"]: o for o in group["options"]}
     assert {"listen", "stop", "status", "settings"} <= set(subcommands)
     checked = {
-        c.qualified_name for c in cog.walk_app_commands() if isinstance(c, app_commands.Command) and c.checks
+        c.qualified_name
+        for c in [*cog.walk_app_commands(), *server.walk_app_commands()]
+        if isinstance(c, app_commands.Command) and c.checks
     }
     assert checked == {
         "reactclip status",
@@ -442,13 +459,13 @@ def test_commands_declare_their_options_and_permissions() -> None:
     assert cog.ctx_menu.type is discord.AppCommandType.message
 
 
-def test_spec_request_carries_style_frames_and_seed() -> None:
-    request = spec_request("anime", 12, 7, mascot=None)
-    assert (request.style, request.seed, request.fields) == ("anime", 7, {"frames": 12})
-    assert spec_request(None, None, None, None).fields == {}
+def test_options_carry_only_the_spec_fields_the_requester_set() -> None:
+    options = Options(style="anime", frames=12, seed=7, size=(480, 480))
+    assert options.spec_fields() == {"frames": 12, "width": 480, "height": 480}
+    assert Options().spec_fields() == {}
 
 
-# The one path, with a fake orchestrator and a recording reply --------------------------------------
+# The one path, with a fake service and a recording reply --------------------------------------
 
 
 class RecordingReply(Reply):
@@ -463,18 +480,32 @@ class RecordingReply(Reply):
         self.shown.append({"content": line, "failed": True})
 
 
-class FakeOrchestrator:
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, RequestContext, Any, dict[str, Any]]] = []
+def analysed(text: str) -> Analysed:
+    verdict = TextVerdict(True, Category.NONE, 0.0, "lexicon", "")
+    reading = EmotionReading(Mood.JOY, Intensity.HIGH, 0.9, {Mood.JOY: 1.0})
+    return Analysed(Analysis(text, verdict, reading, GenerationSpec(prompt="a cat")))
 
-    async def generate(self, text: str, context: RequestContext, request: Any, **kwargs: Any) -> Clip:
-        self.calls.append((text, context, request, kwargs))
-        on_event: Callable[[Any], None] = kwargs["on_event"]
-        on_event(Queued(position=0))
-        on_event(Step("rendering", 1, 2))
+
+class FakeService:
+    """Answers every request with a fixed clip after two progress events, recording the requests."""
+
+    def __init__(self) -> None:
+        self.requests: list[Request] = []
+        self.ending: Event | None = None
+        """The last event instead of the clip (a failure)."""
+
+    async def handle(self, request: Request) -> AsyncIterator[Event]:
+        self.requests.append(request)
+        assert isinstance(request.said, str)
+        yield analysed(request.said)
+        yield Progress(Queued(position=0))
+        yield Progress(Step("rendering", 1, 2))
         await asyncio.sleep(0)
-        spec = GenerationSpec(prompt="a cat", seed=7, style=request.style or "cartoon")
-        return Clip(b"clip-bytes", OutputFormat.MP4, 16, 832, 480, 12.0, spec, "sticker", "default")
+        if self.ending is not None:
+            yield self.ending
+            return
+        spec = GenerationSpec(prompt="a cat", seed=7, style=request.options.style or "cartoon")
+        yield Finished(Clip(b"clip-bytes", OutputFormat.MP4, 16, 832, 480, 12.0, spec, "sticker", "default"))
 
 
 def _run_cog(state: Any, tmp_path: Path, body: Callable[[ReactCog], Awaitable[None]]) -> None:
@@ -485,7 +516,7 @@ def _run_cog(state: Any, tmp_path: Path, body: Callable[[ReactCog], Awaitable[No
             bot,
             Settings(),
             discord_settings=DiscordSettings(cooldown_s=30),
-            orchestrator=FakeOrchestrator(),
+            service=FakeService(),  # type: ignore[arg-type]
             store=store,
         )
         await bot.add_cog(cog)
@@ -508,13 +539,14 @@ def test_a_request_ends_in_one_message_with_the_clip_and_its_buttons(state: Any,
         assert last["attachments"][0].filename == "reactclip-00000007.mp4"
         assert isinstance(last["view"], ClipView)
         assert last["view"].is_finished()  # sent as components; clicks go to the dynamic items
-        text, context, request, kwargs = cog.orchestrator.calls[0]
+        [request] = cog.service.requests
+        context = request.origin.context
         assert context.guild.strictness == "strict" and not context.is_dm
-        assert (request.style, request.fields) == ("anime", {"frames": 8})
-        assert kwargs["guild"] == "1" and kwargs["user"] == context.user_hash
+        assert (request.options.style, request.options.spec_fields()) == ("anime", {"frames": 8})
+        assert request.origin.queue_group == "1" and request.origin.user_hash == context.user_hash
         request_id = last["view"].children[0].request_id
         saved = cog.store.load_request(request_id)
-        assert saved is not None and saved.user_id == 555 and saved.text == text
+        assert saved is not None and saved.user_id == 555 and saved.text == request.said
 
         with pytest.raises(LimitReached):  # the same user again, inside the cooldown
             await cog.make_clip(RecordingReply(), "again", channel, ClipOptions())
@@ -530,7 +562,7 @@ def test_a_channel_that_is_not_enabled_is_turned_down(state: Any, tmp_path: Path
         cog.store.set(guild.id, enabled_channels=(99,))
         with pytest.raises(Exception, match="not enabled in this channel"):
             await cog.make_clip(RecordingReply(), "hello", channel, ClipOptions())
-        assert cog.orchestrator.calls == []
+        assert cog.service.requests == []
 
     _run_cog(state, tmp_path, body)
 
@@ -539,11 +571,8 @@ def test_a_busy_executor_gives_the_cooldown_back(state: Any, tmp_path: Path) -> 
     guild = _guild(state)
     channel = _text_channel(state, guild, 2, nsfw=False)
 
-    async def busy(*args: Any, **kwargs: Any) -> Clip:
-        raise Busy(4)
-
     async def body(cog: ReactCog) -> None:
-        cog.orchestrator.generate = busy
+        cog.service.ending = Failed(Busy(4))
         with pytest.raises(Busy):
             await cog.make_clip(RecordingReply(), "hello", channel, ClipOptions())
         assert cog.cooldown.retry_after(555) == 0

@@ -17,9 +17,9 @@ from typing import Any
 import discord
 import pytest
 
-from reactclip.bot.discord.cog import ReactCog
 from reactclip.bot.discord.errors import NOT_ENABLED_HERE
 from reactclip.bot.discord.listen import MAX_BACKLOG, NOT_IN_VOICE, NOT_LISTENING, VOICE_OFF
+from reactclip.bot.discord.reactions import ReactCog
 from reactclip.bot.discord.voice_receive import DaveVoiceRecvClient
 from reactclip.engine.encode import probe_video
 from reactclip.speech.recognize import VoskTranscriber

@@ -44,7 +44,7 @@ def voice_bot(
         fields = {"attachment_origins": (fake_discord.url,), **discord_fields}
         bot = ClipBot(text_models, recording_backend, clean_env / "guilds.sqlite3", **fields)
         speech = SpeechSettings(vosk_model=vosk_ko_model)
-        bot.orchestrator.listener = Listener(speech, VoskTranscriber(vosk_ko_model))
+        bot.service.listener = Listener(speech, VoskTranscriber(vosk_ko_model))
         return bot
 
     return build
@@ -133,7 +133,7 @@ def test_a_voice_message_is_checked_before_it_is_downloaded(
     cdn_only = {"attachment_origins": ("https://cdn.discordapp.com",)}  # offline-ok
     bot = voice_bot(**(cdn_only if problem == "not-on-discord" else {}))
     if problem == "too-large":
-        bot.orchestrator.listener.settings.max_audio_bytes = 2048
+        bot.service.listener.settings.max_audio_bytes = 2048
     expected = {
         "too-long": "that audio is too long (900 s); please keep it under 60 seconds",
         "too-large": "that audio is too large",

@@ -294,7 +294,7 @@ def test_discord_slang_is_understood(reader: EmotionReader, text: str, mood: Moo
 
 
 @pytest.mark.slow
-def test_states_the_orchestrator_computed_give_the_same_mood(reader: EmotionReader, embedder: Any) -> None:
+def test_states_the_analyzer_computed_give_the_same_mood(reader: EmotionReader, embedder: Any) -> None:
     assert reader.head is not None
     texts = ["I AM SO MAD RIGHT NOW!!!", "omg they're back together??", "miss you already"]
     for text in texts:

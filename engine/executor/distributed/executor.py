@@ -65,6 +65,8 @@ KeyFunction = Callable[[GenerationSpec], str]
 
 ROUNDS = 3
 """Times a request is enqueued again after its job vanished, or was aborted by another client."""
+COST_KEY = "distributed"
+"""The cost model's one entry here: whatever backend the workers run, timed start to clip."""
 
 
 @dataclass(eq=False)
@@ -72,6 +74,7 @@ class _Flight:
     """One arq job this process follows, shared by every local handle that asked for it."""
 
     job_id: str
+    spec: GenerationSpec
     request: ClipRequest
     priority: Priority
     handles: list[ClipHandle]
@@ -161,7 +164,7 @@ class DistributedExecutor:
             )
             if self._queued[priority] >= cap:
                 self.counters["busy"] += 1
-                raise Busy(self._cost.estimate([spec], "distributed"))
+                raise Busy(self._cost.estimate([spec], COST_KEY))
             if key is not None and key in self._flights:  # an identical request got in meanwhile
                 await self._join(self._flights[key], handle)
                 return handle
@@ -174,7 +177,7 @@ class DistributedExecutor:
                 "key": key,
                 "inline": key is None,
             }
-            flight = _Flight(key or uuid.uuid4().hex, request, priority, [handle])
+            flight = _Flight(key or uuid.uuid4().hex, spec, request, priority, [handle])
             self._flights[flight.job_id] = flight
             try:
                 # Subscribe before the job exists, so that no progress event is missed.
@@ -186,7 +189,7 @@ class DistributedExecutor:
                 raise
         except (RedisError, OSError) as error:
             raise GenerationFailed("the clip queue cannot be reached; please try again soon") from error
-        handle._emit(Queued(await self._position(redis, flight.job_id)))
+        handle._emit(await self._queued_event(redis, flight))
         flight.task = self._spawn(self._follow(flight, pubsub, job))
         return handle
 
@@ -248,7 +251,7 @@ class DistributedExecutor:
         if flight.started is not None:
             handle._emit(flight.started)
         else:
-            handle._emit(Queued(await self._position(await self._connect(), flight.job_id)))
+            handle._emit(await self._queued_event(await self._connect(), flight))
 
     async def _enqueue(self, redis: ArqRedis, flight: _Flight) -> Job:
         """Enqueue the flight's job, or join the job with its id that another client enqueued."""
@@ -285,10 +288,23 @@ class DistributedExecutor:
         assert due is not None
         await redis.zadd(self.queue_name, {job_id: to_unix_ms(due)}, xx=True, lt=True)
 
-    async def _position(self, redis: ArqRedis, job_id: str) -> int:
-        """Jobs ahead of this one, the running ones included: approximate, as of now."""
-        score = await redis.zscore(self.queue_name, job_id)
-        return 0 if score is None else int(await redis.zcount(self.queue_name, "-inf", f"({score}"))
+    async def _queued_event(self, redis: ArqRedis, flight: _Flight) -> Queued:
+        """The flight's place in the shared queue (the jobs ahead of it, running ones included:
+        approximate, as of now) and its wait: that many clips and its own, at the speed clips
+        came back here at (unknown before the first)."""
+        score = await redis.zscore(self.queue_name, flight.job_id)
+        ahead = 0 if score is None else int(await redis.zcount(self.queue_name, "-inf", f"({score}"))
+        return Queued(ahead, wait_s=self._wait_s(flight.spec, ahead))
+
+    def _wait_s(self, spec: GenerationSpec, ahead: int) -> float | None:
+        if not self._cost.knows(COST_KEY):
+            return None
+        return round((ahead + 1) * self._cost.estimate([spec], COST_KEY), 2)
+
+    def expected_wait_s(self, spec: GenerationSpec) -> float | None:
+        """From the queue lengths read at the last submit: an estimate, as the workers' share of
+        the queue is not known here."""
+        return self._wait_s(spec, self._queued[Priority.INTERACTIVE])
 
     # Following a job.
 
@@ -365,6 +381,8 @@ class DistributedExecutor:
         return dataclasses.replace(clip, cache_hit=False)
 
     def _deliver(self, flight: _Flight, clip: Clip) -> None:
+        if flight.started_at is not None:
+            self._cost.observe([flight.spec], COST_KEY, time.monotonic() - flight.started_at)
         for handle in flight.handles:
             queued = max((flight.started_at or time.monotonic()) - handle.submitted_at, 0.0)
             handle._resolve(

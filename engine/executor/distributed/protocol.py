@@ -89,7 +89,12 @@ def encode_event(event: ProgressEvent | str) -> bytes:
     if isinstance(event, str):
         document: dict[str, Any] = {"type": event}
     elif isinstance(event, Queued):
-        document = {"type": "queued", "position": event.position, "degraded": event.degraded}
+        document = {
+            "type": "queued",
+            "position": event.position,
+            "degraded": event.degraded,
+            "wait_s": event.wait_s,
+        }
     elif isinstance(event, Started):
         document = {"type": "started", "backend": event.backend, "batch_size": event.batch_size}
     elif isinstance(event, Step):
@@ -107,7 +112,12 @@ def decode_event(data: bytes | str) -> ProgressEvent | str:
         document = json.loads(data)
         kind = document["type"]
         if kind == "queued":
-            return Queued(int(document["position"]), bool(document["degraded"]))
+            wait_s = document.get("wait_s")
+            return Queued(
+                int(document["position"]),
+                bool(document["degraded"]),
+                None if wait_s is None else float(wait_s),
+            )
         if kind == "started":
             return Started(str(document["backend"]), int(document["batch_size"]))
         if kind == "step":

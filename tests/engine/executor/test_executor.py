@@ -727,6 +727,36 @@ def test_progress_events_arrive_in_order_through_the_iterator_and_the_callback()
     ]
 
 
+def test_once_the_backend_is_timed_queued_requests_learn_their_expected_wait() -> None:
+    async def main() -> tuple[float | None, list[ProgressEvent], float | None]:
+        gpu = CostModelBackend(one_at_a_time=True, overhead_s=0.2)
+        executor, _ = make_executor({"default": gpu}, batch_overhead_s=0.0, max_batch_size=1)
+        unknown = executor.expected_wait_s(spec("first"))
+        first = await executor.submit(spec("first"), guild="a", user="a")
+        await next_call(gpu)
+        gpu.gate.set()
+        await first  # the backend has been timed: about 0.2 s a call
+        blocker = await executor.submit(spec("running"), guild="a", user="a")
+        await next_call(gpu)
+        seen: list[ProgressEvent] = []
+        queued = await executor.submit(spec("waiting"), guild="b", user="b", on_event=seen.append)
+        known = executor.expected_wait_s(spec("another"))
+        gpu.gate.set()
+        await next_call(gpu)
+        gpu.gate.set()
+        await asyncio.gather(blocker, queued)
+        await executor.shutdown()
+        return unknown, seen, known
+
+    unknown, seen, known = run(main())
+    assert unknown is None  # before the first call nothing is known about the backend's speed
+    [waiting] = [event for event in seen if isinstance(event, Queued)]
+    assert waiting.position == 0 and waiting.wait_s is not None
+    # its own call (~0.2 s) plus what is left of the running one
+    assert 0.15 <= waiting.wait_s <= 0.6
+    assert known is not None and known > waiting.wait_s  # one more call ahead of it
+
+
 class DictStore:
     def __init__(self) -> None:
         self.clips: dict[str, Clip] = {}

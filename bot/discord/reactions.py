@@ -1,0 +1,444 @@
+"""ReactCog: every Discord entry point that asks for a clip (``/react``, the "React with a clip"
+message menu, DMs and @mentions, voice messages, what is said in a voice channel, the buttons under a
+clip) turned into one ``Request`` for the ReactionService, whose events are shown in one message
+(``make_clip``): progress, a sticker first when the clip will take a while, then the clip.
+
+Errors are typed inside and become one short, polite line here (``describe_discord``): ephemeral
+for interactions, a reply for messages. The /reactclip commands (voice listening, settings, status)
+live in server.py; this cog owns what they share (the service, the guild store, voice listening).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from reactclip.bot.discord.attachments import read_voice_message, voice_attachment
+from reactclip.bot.discord.context import is_private, request_origin
+from reactclip.bot.discord.errors import (
+    NOT_ENABLED_HERE,
+    NOTHING_TO_REACT_TO,
+    TOO_LARGE,
+    NotAllowed,
+    describe_discord,
+    log_outcome,
+)
+from reactclip.bot.discord.guild_store import DEFAULTS, ClipRequest, GuildSettings, GuildStore
+from reactclip.bot.discord.limits import Cooldown, GuildConcurrency, LimitReached
+from reactclip.bot.discord.listen import Connect, VoiceListening, connect_voice
+from reactclip.bot.discord.messages import channel_ids, mentions_bot, referenced
+from reactclip.bot.discord.progress import EditThrottle, ProgressMessage
+from reactclip.bot.discord.replies import InteractionReply, MessageReply, Reply, VoiceReply, report_error
+from reactclip.bot.discord.settings import DiscordSettings
+from reactclip.bot.discord.text import quote_user_text, strip_mention
+from reactclip.bot.discord.views import COG_NAME, Action, ClipButton, ClipView, new_request_id
+from reactclip.bot.events import Analysed, Failed, Finished, Heard, PreviewReady, Progress, Refusal
+from reactclip.bot.request import Entry, Options, Request, hash_user
+from reactclip.bot.service import ReactionService
+from reactclip.bot.settings import Settings
+from reactclip.engine.clip import Clip
+from reactclip.engine.executor import Busy
+from reactclip.engine.prompting import load_templates
+from reactclip.engine.spec import MAX_SEED
+from reactclip.speech.errors import AudioError, NotUnderstood
+
+log = logging.getLogger(__name__)
+
+STYLE_PRESETS: list[str] = list(load_templates()["styles"])
+"""The shipped style presets; an operator's templates file may add more (usable by default style)."""
+STYLE_CHOICES = [app_commands.Choice(name=style, value=style) for style in STYLE_PRESETS[:25]]
+READY_LINE = "getting ready"
+PREVIEW_LINE = "a quick sticker for now; the clip replaces it when it is ready"
+UNASKED_QUIET = (NotUnderstood, AudioError, LimitReached, NotAllowed, Busy)
+"""Failures not worth a word when nobody asked (a guild reacting to every voice message)."""
+
+
+@dataclass(frozen=True)
+class ClipOptions:
+    """What the requester chose; None falls back to the guild's, then the operator's default."""
+
+    style: str | None = None
+    frames: int | None = None
+    seed: int | None = None
+    remember: bool = True
+    """Keep the text for the Regenerate and Another style buttons. Off for voice: what someone said
+    is used for this one request and not kept (the clip then has no remake buttons)."""
+    entry: Entry = "slash"
+
+
+class ReactCog(commands.Cog, name=COG_NAME):
+    """Reaction clips on Discord. ``service`` and ``store`` are built in ``cog_load`` unless given
+    (tests give them)."""
+
+    def __init__(
+        self,
+        bot: commands.Bot,
+        settings: Settings,
+        *,
+        discord_settings: DiscordSettings | None = None,
+        service: ReactionService | None = None,
+        store: GuildStore | None = None,
+        load_models: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+        voice_connect: Connect = connect_voice,
+    ) -> None:
+        self.bot = bot
+        self.settings = settings
+        self.discord_settings: DiscordSettings = (
+            discord_settings or getattr(settings, "discord", None) or DiscordSettings()
+        )
+        self.service = service
+        self._owns_service = service is None
+        self._load_models = load_models
+        self.store = store
+        self._owns_store = store is None
+        self.cooldown = Cooldown(self.discord_settings.cooldown_s, clock)
+        self.voice_message_rate = Cooldown(self.discord_settings.voice_message_interval_s, clock)
+        """Per channel, for guilds that react to every voice message."""
+        self.concurrency = GuildConcurrency(self.discord_settings.guild_concurrency)
+        self.clock = clock
+        self.started_at = clock()
+        self.ctx_menu = app_commands.ContextMenu(name="React with a clip", callback=self.react_to_message)
+        self.ctx_menu.on_error = self._context_menu_error
+        self.voice = VoiceListening(
+            self.voice_request,
+            lambda: self.running_service().listener.transcriber(),
+            min_confidence=lambda: self.running_service().listener.settings.min_confidence,
+            connect=voice_connect,
+            empty_leave_s=self.discord_settings.voice_empty_leave_s,
+        )
+
+    # Lifecycle ----------------------------------------------------------------------------------
+
+    async def cog_load(self) -> None:
+        if self.store is None:
+            self.store = GuildStore(
+                self.discord_settings.guild_db, request_ttl_s=self.discord_settings.request_ttl_s
+            )
+        if self.service is None and self._load_models:
+            # Loading the text models takes seconds; keep the event loop (and the gateway) alive.
+            self.service = await asyncio.to_thread(ReactionService.from_settings, self.settings)
+        self.bot.tree.add_command(self.ctx_menu)
+        self.bot.add_dynamic_items(ClipButton)
+        self.started_at = self.clock()
+
+    async def cog_unload(self) -> None:
+        await self.voice.close()
+        self.bot.tree.remove_command(self.ctx_menu.name, type=self.ctx_menu.type)
+        self.bot.remove_dynamic_items(ClipButton)
+        if self.service is not None and self._owns_service:
+            await self.service.aclose()
+            self.service = None
+        if self.store is not None and self._owns_store:
+            self.store.close()
+            self.store = None
+
+    async def cog_app_command_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        await report_error(interaction, error)
+
+    async def _context_menu_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        await self.cog_app_command_error(interaction, error)
+
+    # Entry points -------------------------------------------------------------------------------
+
+    @app_commands.command(name="react", description="Answer a message with a short reaction clip")
+    @app_commands.describe(
+        text="What to react to, e.g. 'I aced my exam!'",
+        style="The look of the clip",
+        frames="How many frames (8-16)",
+        private="Only you see the clip",
+    )
+    @app_commands.choices(style=STYLE_CHOICES)
+    async def react(
+        self,
+        interaction: discord.Interaction,
+        text: app_commands.Range[str, 1, 500],
+        style: str | None = None,
+        frames: app_commands.Range[int, 8, 16] | None = None,
+        private: bool = False,
+    ) -> None:
+        reply = InteractionReply(interaction, ephemeral=private)
+        await reply.defer()
+        await self.make_clip(reply, text, interaction.channel, ClipOptions(style=style, frames=frames))
+
+    async def react_to_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        """The "React with a clip" message menu. The target's text comes with the interaction, so
+        this needs no message-content intent. On a voice message, it reacts to what was said."""
+        recording = voice_attachment(message)
+        if recording is None and not message.content.strip():
+            await interaction.response.send_message(NOTHING_TO_REACT_TO, ephemeral=True)
+            return
+        reply = InteractionReply(interaction)
+        await reply.defer()
+        options = ClipOptions(entry="message_menu")
+        await self.make_clip(reply, recording or message.content, interaction.channel, options)
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        me = self.bot.user
+        if message.author.bot or me is None or message.author.id == me.id:
+            return
+        unasked = False
+        entry: Entry = "dm"
+        if message.guild is None:
+            if not self.discord_settings.dms or not is_private(message.channel):
+                return
+            target: discord.Message | None = message
+            text = message.content
+        else:
+            mentioned = mentions_bot(message, me.id)
+            if not (mentioned or message.flags.voice):
+                return
+            guild_settings = self.guild_settings(message.guild.id)
+            if not guild_settings.channel_enabled(*channel_ids(message.channel)):
+                return
+            if mentioned:
+                entry = "mention"
+                text = strip_mention(message.content, me.id)
+                target = message if text or message.flags.voice else await referenced(message)
+                if target is not None and not text:
+                    text = target.content
+            elif guild_settings.voice_messages and self._voice_message_due(message.channel.id):
+                target, text, unasked, entry = message, "", True, "voice_message"
+            else:
+                return
+        reply = MessageReply(message)
+        try:
+            # A voice message (this one, or the one a mention replies to) is heard, then goes the same way.
+            recording = voice_attachment(target) if target is not None else None
+            options = ClipOptions(entry="voice_message" if recording else entry)
+            await self.make_clip(reply, recording or text, message.channel, options)
+        except Exception as exc:
+            guild_id = message.guild.id if message.guild else None
+            await self._fail(reply, exc, guild_id, quiet=UNASKED_QUIET if unasked else ())
+
+    def _voice_message_due(self, channel_id: int) -> bool:
+        """Whether a guild reacting to every voice message may react in this channel now."""
+        try:
+            self.voice_message_rate.hit(channel_id)
+        except LimitReached:
+            return False
+        return True
+
+    async def voice_request(
+        self, speaker: discord.Member, text: str, channel: discord.abc.Messageable, asked: bool
+    ) -> None:
+        """What ``speaker`` said in a voice channel, answered in ``channel``. ``asked``: they said
+        the wake phrase; otherwise (every utterance) failures nobody asked about stay quiet. A
+        request over a limit is never answered: a busy voice channel must not fill the text channel
+        with "slow down"."""
+        reply = VoiceReply(speaker, channel)
+        try:
+            await self.make_clip(reply, text, channel, ClipOptions(remember=False, entry="voice_channel"))
+        except Exception as exc:
+            await self._fail(reply, exc, speaker.guild.id, quiet=(LimitReached,) if asked else UNASKED_QUIET)
+
+    async def _fail(
+        self, reply: Reply, exc: Exception, guild_id: int | None, *, quiet: tuple[type[Exception], ...] = ()
+    ) -> None:
+        """Log ``exc``; unless it is one of ``quiet``, tell the requester in one line."""
+        log_outcome(exc, guild_id, reply.requester.id)
+        if isinstance(exc, quiet):
+            return
+        with contextlib.suppress(discord.HTTPException):
+            await reply.fail(describe_discord(exc))
+
+    async def on_clip_button(self, interaction: discord.Interaction, action: Action, request_id: str) -> None:
+        """A button under a clip (see views.py)."""
+        try:
+            await self._clip_button(interaction, action, request_id)
+        except Exception as exc:
+            await report_error(interaction, exc)
+
+    async def _clip_button(self, interaction: discord.Interaction, action: Action, request_id: str) -> None:
+        store = self.guild_store()
+        message = interaction.message
+        if action in ("up", "down"):
+            if message is not None:
+                store.record_feedback(message.id, hash_user(interaction.user.id), 1 if action == "up" else -1)
+            await interaction.response.send_message("thanks for the feedback", ephemeral=True)
+            return
+        request = store.load_request(request_id)
+        if action == "delete":
+            may = interaction.permissions.manage_messages or (
+                request is not None and request.user_id == interaction.user.id
+            )
+            if not may:
+                raise NotAllowed("only the requester or a moderator can delete this")
+            await interaction.response.defer()
+            if message is not None and not message.flags.ephemeral:
+                await message.delete()
+            else:
+                await interaction.delete_original_response()
+            return
+        if request is None:
+            raise NotAllowed("this clip is too old to remake; please ask again")
+        style = self._next_style(request.style, request.guild_id) if action == "style" else request.style
+        ephemeral = message is not None and message.flags.ephemeral
+        reply = InteractionReply(interaction, ephemeral=ephemeral)
+        await reply.defer()
+        seed = secrets.randbelow(MAX_SEED + 1)
+        options = ClipOptions(style=style, frames=request.frames, seed=seed, entry="button")
+        await self.make_clip(reply, request.text, interaction.channel, options)
+
+    # The one path -------------------------------------------------------------------------------
+
+    async def make_clip(
+        self, reply: Reply, what: str | discord.Attachment, channel: Any, options: ClipOptions
+    ) -> None:
+        """Limits, then the request through the ReactionService, its events shown in the one
+        message ``reply`` owns, ending with the clip and its buttons. ``what`` is the text, or a
+        voice message's recording, downloaded once the limits let it through (so a flood of
+        recordings costs nothing). Raises the typed errors for the caller's handler."""
+        requester = reply.requester
+        guild: discord.Guild | None = getattr(channel, "guild", None)
+        # A partial channel (not cached) still knows its guild's id.
+        guild_id: int | None = getattr(channel, "guild_id", None) or (guild.id if guild else None)
+        guild_settings = self.guild_settings(guild_id)
+        if guild_id is not None and not guild_settings.channel_enabled(*channel_ids(channel)):
+            raise NotAllowed(NOT_ENABLED_HERE)
+        if isinstance(what, str) and not what.strip():
+            raise NotAllowed(NOTHING_TO_REACT_TO)
+        service = self.running_service()
+        with self.concurrency.slot(guild_id):
+            self.cooldown.hit(requester.id)
+            said = what if isinstance(what, str) else await self._recording(what)
+            request = Request(
+                said,
+                request_origin(options.entry, channel, requester.id, guild_settings.policy),
+                Options(
+                    style=options.style or guild_settings.default_style,
+                    frames=options.frames or guild_settings.default_frames,
+                    seed=options.seed,
+                    mascot=guild_settings.mascot,
+                    preview_after_s=self._preview_after(guild_settings),
+                ),
+            )
+            try:
+                clip, text = await self._show(reply, request, service)
+            except Busy:
+                self.cooldown.forget(requester.id)  # nothing was made; "try again in N s" must hold
+                raise
+        limit = self.discord_settings.max_attachment_bytes
+        if isinstance(guild, discord.Guild):
+            limit = min(limit, guild.filesize_limit)
+        if clip.size_bytes > limit:
+            raise NotAllowed(TOO_LARGE)
+        request_id = new_request_id()
+        kept_text = text if options.remember else ""
+        self.guild_store().save_request(
+            ClipRequest(
+                request_id,
+                requester.id,
+                guild_id,
+                kept_text,
+                request.options.style or clip.spec.style,
+                request.options.frames,
+            )
+        )
+        notes = [clip.spec.style, f"{clip.frames} frames"]
+        if clip.degraded:
+            notes.append("smaller than usual: the queue is busy")
+        ephemeral = isinstance(reply, InteractionReply) and reply.ephemeral
+        log.info(
+            "clip sent guild=%s user=%s seed=%s cache_hit=%s",
+            guild_id,
+            request.origin.user_hash,
+            clip.spec.seed,
+            clip.cache_hit,
+        )
+        await reply.show(
+            f"{header_for(text, request.is_audio)}\n-# {' · '.join(notes)}",
+            attachments=[attachment(clip)],
+            view=ClipView(request_id, deletable=not ephemeral, remakeable=options.remember),
+        )
+
+    async def _show(self, reply: Reply, request: Request, service: ReactionService) -> tuple[Clip, str]:
+        """The request's events in ``reply``: ready, progress, the sticker; the clip and the text
+        it answers at the end, or the error that ended it raised."""
+        text = request.said if isinstance(request.said, str) else ""
+        progress: ProgressMessage | None = None
+
+        def render(line: str) -> str:
+            return f"{header_for(text, request.is_audio)}\n-# {line}"
+
+        try:
+            async with contextlib.aclosing(service.handle(request)) as events:
+                async for event in events:
+                    if isinstance(event, Heard):
+                        text = event.text
+                    elif isinstance(event, Analysed):
+                        await reply.show(render(READY_LINE))
+                        throttle = EditThrottle(self.discord_settings.progress_interval_s, self.clock)
+                        progress = ProgressMessage(reply.show, render, throttle).start(shown=READY_LINE)
+                    elif isinstance(event, Progress) and progress is not None:
+                        progress.update(event.event)
+                    elif isinstance(event, PreviewReady):
+                        await reply.show(render(PREVIEW_LINE), attachments=[attachment(event.clip)])
+                    elif isinstance(event, Finished):
+                        return event.clip, text
+                    elif isinstance(event, Refusal | Failed):
+                        raise event.error
+        finally:
+            if progress is not None:
+                await progress.finish()
+        raise RuntimeError("the request ended without an answer")
+
+    async def _recording(self, recording: discord.Attachment) -> bytes:
+        """A voice message's audio, downloaded after the checks that need no download."""
+        listener = self.running_service().listener
+        return await read_voice_message(
+            recording, listener.settings, self.discord_settings.attachment_origins
+        )
+
+    def _preview_after(self, guild_settings: GuildSettings) -> float | None:
+        """A sticker first when the operator and the guild want one, for clips expected later
+        than ``instant_after_s`` (the service decides from the executor's estimate)."""
+        if not (self.discord_settings.instant_sticker and guild_settings.instant_preview):
+            return None
+        return self.discord_settings.instant_after_s
+
+    # Shared with the /reactclip commands --------------------------------------------------------
+
+    def _next_style(self, current: str | None, guild_id: int | None) -> str:
+        presets = list(load_templates(self.settings.engine.prompting.templates)["styles"])
+        style = current or self.guild_settings(guild_id).default_style or self.settings.engine.prompting.style
+        index = presets.index(style) if style in presets else -1
+        return presets[(index + 1) % len(presets)]
+
+    def guild_settings(self, guild_id: int | None) -> GuildSettings:
+        return DEFAULTS if guild_id is None else self.guild_store().get(guild_id)
+
+    def guild_store(self) -> GuildStore:
+        if self.store is None:
+            raise NotAllowed("reactclip is starting; please try again in a minute")
+        return self.store
+
+    def running_service(self) -> ReactionService:
+        if self.service is None:
+            raise NotAllowed("reactclip is starting; please try again in a minute")
+        return self.service
+
+
+def header_for(text: str, heard: bool) -> str:
+    """The quoted words a clip answers, marked as heard for speech."""
+    return f"> {'🎤 ' if heard else ''}{quote_user_text(text)}"
+
+
+def attachment(clip: Clip) -> discord.File:
+    return discord.File(io.BytesIO(clip.data), filename=clip.filename)
