@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import logging
+import math
 import secrets
 import time
 from collections.abc import Callable
@@ -35,19 +35,26 @@ from reactclip.bot.discord.errors import (
     log_outcome,
 )
 from reactclip.bot.discord.guild_store import DEFAULTS, ClipRequest, GuildSettings, GuildStore
-from reactclip.bot.discord.limits import Cooldown, GuildConcurrency, LimitReached
+from reactclip.bot.discord.limits import Cooldown, LimitReached
 from reactclip.bot.discord.listen import Connect, VoiceListening, connect_voice
 from reactclip.bot.discord.messages import channel_ids, mentions_bot, referenced
-from reactclip.bot.discord.progress import EditThrottle, ProgressMessage
-from reactclip.bot.discord.replies import InteractionReply, MessageReply, Reply, VoiceReply, report_error
+from reactclip.bot.discord.progress import EditThrottle
+from reactclip.bot.discord.replies import (
+    InteractionReply,
+    MessageReply,
+    Reply,
+    VoiceReply,
+    attachment,
+    header_for,
+    report_error,
+    show_events,
+)
 from reactclip.bot.discord.settings import DiscordSettings
-from reactclip.bot.discord.text import quote_user_text, strip_mention
+from reactclip.bot.discord.text import strip_mention
 from reactclip.bot.discord.views import COG_NAME, Action, ClipButton, ClipView, new_request_id
-from reactclip.bot.events import Analysed, Failed, Finished, Heard, PreviewReady, Progress, Refusal
 from reactclip.bot.request import Entry, Options, Request, hash_user
 from reactclip.bot.service import ReactionService
 from reactclip.bot.settings import Settings
-from reactclip.engine.clip import Clip
 from reactclip.engine.executor import Busy
 from reactclip.engine.prompting import load_templates
 from reactclip.engine.spec import MAX_SEED
@@ -58,8 +65,6 @@ log = logging.getLogger(__name__)
 STYLE_PRESETS: list[str] = list(load_templates()["styles"])
 """The shipped style presets; an operator's templates file may add more (usable by default style)."""
 STYLE_CHOICES = [app_commands.Choice(name=style, value=style) for style in STYLE_PRESETS[:25]]
-READY_LINE = "getting ready"
-PREVIEW_LINE = "a quick sticker for now; the clip replaces it when it is ready"
 UNASKED_QUIET = (NotUnderstood, AudioError, LimitReached, NotAllowed, Busy)
 """Failures not worth a word when nobody asked (a guild reacting to every voice message)."""
 
@@ -106,7 +111,8 @@ class ReactCog(commands.Cog, name=COG_NAME):
         self.cooldown = Cooldown(self.discord_settings.cooldown_s, clock)
         self.voice_message_rate = Cooldown(self.discord_settings.voice_message_interval_s, clock)
         """Per channel, for guilds that react to every voice message."""
-        self.concurrency = GuildConcurrency(self.discord_settings.guild_concurrency)
+        self._waiting_remakes: set[int] = set()
+        """Users whose remake is waiting out their cooldown."""
         self.clock = clock
         self.started_at = clock()
         self.ctx_menu = app_commands.ContextMenu(name="React with a clip", callback=self.react_to_message)
@@ -315,25 +321,26 @@ class ReactCog(commands.Cog, name=COG_NAME):
         if isinstance(what, str) and not what.strip():
             raise NotAllowed(NOTHING_TO_REACT_TO)
         service = self.running_service()
-        with self.concurrency.slot(guild_id):
-            self.cooldown.hit(requester.id)
-            said = what if isinstance(what, str) else await self._recording(what)
-            request = Request(
-                said,
-                request_origin(options.entry, channel, requester.id, guild_settings.policy),
-                Options(
-                    style=options.style or guild_settings.default_style,
-                    frames=options.frames or guild_settings.default_frames,
-                    seed=options.seed,
-                    mascot=guild_settings.mascot,
-                    preview_after_s=self._preview_after(guild_settings),
-                ),
-            )
-            try:
-                clip, text = await self._show(reply, request, service)
-            except Busy:
-                self.cooldown.forget(requester.id)  # nothing was made; "try again in N s" must hold
-                raise
+        await self._take_turn(reply, requester.id, wait=options.entry == "button")
+        said = what if isinstance(what, str) else await self._recording(what)
+        request = Request(
+            said,
+            request_origin(options.entry, channel, requester.id, guild_settings.policy),
+            Options(
+                style=options.style or guild_settings.default_style,
+                frames=options.frames or guild_settings.default_frames,
+                seed=options.seed,
+                mascot=guild_settings.mascot,
+                preview_after_s=self._preview_after(guild_settings),
+            ),
+        )
+        throttle = EditThrottle(self.discord_settings.progress_interval_s, self.clock)
+        try:
+            async with contextlib.aclosing(service.handle(request)) as events:
+                clip, text = await show_events(reply, request, events, throttle)
+        except Busy:
+            self.cooldown.forget(requester.id)  # nothing was made; "try again in N s" must hold
+            raise
         limit = self.discord_settings.max_attachment_bytes
         if isinstance(guild, discord.Guild):
             limit = min(limit, guild.filesize_limit)
@@ -368,36 +375,21 @@ class ReactCog(commands.Cog, name=COG_NAME):
             view=ClipView(request_id, deletable=not ephemeral, remakeable=options.remember),
         )
 
-    async def _show(self, reply: Reply, request: Request, service: ReactionService) -> tuple[Clip, str]:
-        """The request's events in ``reply``: ready, progress, the sticker; the clip and the text
-        it answers at the end, or the error that ended it raised."""
-        text = request.said if isinstance(request.said, str) else ""
-        progress: ProgressMessage | None = None
-
-        def render(line: str) -> str:
-            return f"{header_for(text, request.is_audio)}\n-# {line}"
-
-        try:
-            async with contextlib.aclosing(service.handle(request)) as events:
-                async for event in events:
-                    if isinstance(event, Heard):
-                        text = event.text
-                    elif isinstance(event, Analysed):
-                        await reply.show(render(READY_LINE))
-                        throttle = EditThrottle(self.discord_settings.progress_interval_s, self.clock)
-                        progress = ProgressMessage(reply.show, render, throttle).start(shown=READY_LINE)
-                    elif isinstance(event, Progress) and progress is not None:
-                        progress.update(event.event)
-                    elif isinstance(event, PreviewReady):
-                        await reply.show(render(PREVIEW_LINE), attachments=[attachment(event.clip)])
-                    elif isinstance(event, Finished):
-                        return event.clip, text
-                    elif isinstance(event, Refusal | Failed):
-                        raise event.error
-        finally:
-            if progress is not None:
-                await progress.finish()
-        raise RuntimeError("the request ended without an answer")
+    async def _take_turn(self, reply: Reply, user_id: int, *, wait: bool) -> None:
+        """The user's cooldown. A new request inside it is turned down ("slow down"); a remake of
+        a clip they already have (a button) waits it out instead, saying how long, one remake per
+        person at a time."""
+        retry_s = self.cooldown.retry_after(user_id)
+        if retry_s > 0 and wait:
+            if user_id in self._waiting_remakes:
+                raise LimitReached("one remake at a time, please: the last one starts in a moment")
+            self._waiting_remakes.add(user_id)
+            try:
+                await reply.show(f"-# your remake starts in {math.ceil(retry_s)} s")
+                await asyncio.sleep(retry_s)
+            finally:
+                self._waiting_remakes.discard(user_id)
+        self.cooldown.hit(user_id)
 
     async def _recording(self, recording: discord.Attachment) -> bytes:
         """A voice message's audio, downloaded after the checks that need no download."""
@@ -433,12 +425,3 @@ class ReactCog(commands.Cog, name=COG_NAME):
         if self.service is None:
             raise NotAllowed("reactclip is starting; please try again in a minute")
         return self.service
-
-
-def header_for(text: str, heard: bool) -> str:
-    """The quoted words a clip answers, marked as heard for speech."""
-    return f"> {'🎤 ' if heard else ''}{quote_user_text(text)}"
-
-
-def attachment(clip: Clip) -> discord.File:
-    return discord.File(io.BytesIO(clip.data), filename=clip.filename)

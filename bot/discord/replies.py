@@ -6,15 +6,24 @@ edited in place by later calls (progress, the preview, the clip), or replaced by
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import discord
 
 from reactclip.bot.discord.errors import describe_discord, log_outcome
-from reactclip.bot.discord.text import allowed_mentions
+from reactclip.bot.discord.progress import EditThrottle, ProgressMessage
+from reactclip.bot.discord.text import allowed_mentions, quote_user_text
+from reactclip.bot.events import Analysed, Event, Failed, Finished, Heard, PreviewReady, Progress, Refusal
+from reactclip.bot.request import Request
+from reactclip.engine.clip import Clip
 
 log = logging.getLogger(__name__)
+
+READY_LINE = "getting ready"
+PREVIEW_LINE = "a quick sticker for now; the clip replaces it when it is ready"
 
 
 class Reply:
@@ -139,3 +148,46 @@ async def respond(interaction: discord.Interaction, content: str) -> None:
         await interaction.edit_original_response(content=content, allowed_mentions=mentions)
     else:
         await interaction.response.send_message(content, ephemeral=True, allowed_mentions=mentions)
+
+
+async def show_events(
+    reply: Reply, request: Request, events: AsyncIterator[Event], throttle: EditThrottle
+) -> tuple[Clip, str]:
+    """A request's events in the one message ``reply`` owns: ready, progress lines (throttled),
+    the sticker preview, each an edit in place. Returns the clip and the text it answers (heard,
+    for speech); raises the error that ended the request, for the caller's handler. The final edit
+    (the clip with its buttons) is the caller's."""
+    text = request.said if isinstance(request.said, str) else ""
+    progress: ProgressMessage | None = None
+
+    def render(line: str) -> str:
+        return f"{header_for(text, request.is_audio)}\n-# {line}"
+
+    try:
+        async for event in events:
+            if isinstance(event, Heard):
+                text = event.text
+            elif isinstance(event, Analysed):
+                await reply.show(render(READY_LINE))
+                progress = ProgressMessage(reply.show, render, throttle).start(shown=READY_LINE)
+            elif isinstance(event, Progress) and progress is not None:
+                progress.update(event.event)
+            elif isinstance(event, PreviewReady):
+                await reply.show(render(PREVIEW_LINE), attachments=[attachment(event.clip)])
+            elif isinstance(event, Finished):
+                return event.clip, text
+            elif isinstance(event, Refusal | Failed):
+                raise event.error
+    finally:
+        if progress is not None:
+            await progress.finish()
+    raise RuntimeError("the request ended without an answer")
+
+
+def header_for(text: str, heard: bool) -> str:
+    """The quoted words a clip answers, marked as heard for speech."""
+    return f"> {'🎤 ' if heard else ''}{quote_user_text(text)}"
+
+
+def attachment(clip: Clip) -> discord.File:
+    return discord.File(io.BytesIO(clip.data), filename=clip.filename)

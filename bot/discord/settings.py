@@ -22,7 +22,6 @@ class DiscordSettings(BaseModel):
         None, description="Sync commands to this guild only (instant, for testing) instead of globally"
     )
     cooldown_s: float = Field(10.0, ge=0, description="Seconds between two requests from one user")
-    guild_concurrency: int = Field(2, ge=1, description="Clips one guild may have in the making at once")
     dms: bool = Field(True, description="Answer direct messages (a DM belongs to no guild's settings)")
     instant_sticker: bool = Field(
         True,

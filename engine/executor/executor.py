@@ -208,7 +208,10 @@ class InProcessExecutor:
 
         queue = self._queues[priority]
         cap = self.settings.queue_cap if priority is Priority.INTERACTIVE else self.settings.batch_queue_cap
-        if len(queue) >= cap:
+        guild_full = (
+            priority is Priority.INTERACTIVE and queue.count(handle.guild) >= self.settings.guild_queue_cap
+        )
+        if len(queue) >= cap or guild_full:
             self.counters["busy"] += 1
             raise Busy(self._retry_after())
         job = Job(spec, priority, handle.guild, user, key=key, degraded=handle.degraded, handles=[handle])

@@ -65,6 +65,11 @@ class FairQueue:
     def __contains__(self, job: Job) -> bool:
         return job in self._front or job in self._guilds.get(job.guild, {}).get(job.user, ())
 
+    def count(self, guild: str) -> int:
+        """Jobs of ``guild`` waiting here (put-back jobs included)."""
+        waiting = sum(len(jobs) for jobs in self._guilds.get(guild, {}).values())
+        return waiting + sum(1 for job in self._front if job.guild == guild)
+
     def push(self, job: Job) -> None:
         self._guilds.setdefault(job.guild, {}).setdefault(job.user, deque()).append(job)
 

@@ -37,6 +37,13 @@ class ExecutorSettings(BaseModel):
         4, ge=0, description="Times one batch job may be preempted before it runs to completion"
     )
     queue_cap: int = Field(32, ge=1, description="Queued interactive requests before new ones get Busy")
+    guild_queue_share: float = Field(
+        0.75,
+        gt=0,
+        le=1,
+        description="Share of queue_cap one guild (or one user in DMs) may hold; past it, that guild's new "
+        "requests get Busy while other guilds still get in",
+    )
     batch_queue_cap: int = Field(10_000, ge=1, description="Queued batch requests before new ones get Busy")
 
     interactive_latency_x: float = Field(
@@ -77,6 +84,11 @@ class ExecutorSettings(BaseModel):
     encode_workers: int = Field(
         4, ge=1, le=16, description="Threads that encode finished frames; at least max_batch, or clips wait"
     )
+
+    @property
+    def guild_queue_cap(self) -> int:
+        """Queued interactive requests one guild may hold (at least one)."""
+        return max(1, int(self.queue_cap * self.guild_queue_share))
 
     @field_validator("variants")
     @classmethod

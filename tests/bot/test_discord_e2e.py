@@ -33,7 +33,7 @@ from reactclip.engine.spec import GenerationSpec
 from reactclip.moderation.frames import BLOCKED_REASON, Detection, FrameModerator
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fakediscord import FakeDiscord, plugin
+from fakediscord import FakeDiscord, FakeUser, plugin
 from slowbackend import SlowBackend
 
 fake_discord = plugin.fake_discord
@@ -398,6 +398,53 @@ def test_a_second_request_inside_the_cooldown_gets_a_polite_private_line(
     run(fake_discord, bot, scenario)
 
 
+def test_twenty_members_asking_at_once_all_get_their_clip(
+    fake_discord: FakeDiscord, clean_env: Path, text_models: dict[str, Any], recording_backend: Any
+) -> None:
+    """A request beyond what runs now waits in the queue (showing its place) instead of being
+    turned away: the per-guild share of the queue (24 of 32 by default) is the bound, not a cap on
+    clips in the making."""
+    world = fake_discord.world
+    members = [FakeUser(1_300_000_000_000_000_000 + i, f"member{i}") for i in range(20)]
+    world.users.extend(members)
+    world.guild.members.update({member.id: [] for member in members})
+    bot = ClipBot(text_models, recording_backend, clean_env / "guilds.sqlite3")
+
+    async def scenario() -> None:
+        refs = await asyncio.gather(
+            *(
+                fake_discord.slash("react", {"text": f"we won round {i}!!"}, user=member)
+                for i, member in enumerate(members)
+            )
+        )
+        finals = await asyncio.gather(
+            *(fake_discord.wait_for(clip_edit(ref.token), timeout=120) for ref in refs)
+        )
+        assert all(payload(final)["components"] for final in finals)  # 20 clips, each with its buttons
+        assert sum(len(call) for call in recording_backend.calls) == 20
+
+    run(fake_discord, bot, scenario)
+
+
+def test_regenerate_right_after_ones_own_clip_waits_out_the_cooldown_instead_of_refusing(
+    fake_discord: FakeDiscord, clean_env: Path, text_models: dict[str, Any], recording_backend: Any
+) -> None:
+    bot = ClipBot(text_models, recording_backend, clean_env / "guilds.sqlite3", cooldown_s=2)
+
+    async def scenario() -> None:
+        message_id, buttons, _ = await posted_clip(fake_discord, "we won the finals!!")
+        click = await fake_discord.click(message_id, buttons["regen"], user="alice")
+        waiting = await fake_discord.wait_for(
+            lambda c: c.method == "PATCH" and c.params.get("token") == click.token, timeout=30
+        )
+        assert "your remake starts in" in payload(waiting)["content"]
+        again = await fake_discord.wait_for(clip_edit(click.token), timeout=60)
+        assert payload(again)["components"]  # a new clip with its buttons, not a "slow down" line
+        assert len(recording_backend.calls) == 2
+
+    run(fake_discord, bot, scenario)
+
+
 def test_over_the_queue_cap_a_request_is_told_when_to_try_again(
     fake_discord: FakeDiscord, clean_env: Path, text_models: dict[str, Any]
 ) -> None:
@@ -407,7 +454,6 @@ def test_over_the_queue_cap_a_request_is_told_when_to_try_again(
         backend,
         clean_env / "guilds.sqlite3",
         executor_settings=ExecutorSettings(queue_cap=1),
-        guild_concurrency=3,
     )
 
     async def queued() -> int:

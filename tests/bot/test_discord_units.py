@@ -30,7 +30,7 @@ from reactclip.bot.discord.guild_store import (
     GuildStore,
     migrate,
 )
-from reactclip.bot.discord.limits import Cooldown, GuildConcurrency, LimitReached
+from reactclip.bot.discord.limits import Cooldown, LimitReached
 from reactclip.bot.discord.progress import EditThrottle, ProgressMessage, describe_event
 from reactclip.bot.discord.reactions import ClipOptions, ReactCog
 from reactclip.bot.discord.replies import Reply
@@ -182,19 +182,6 @@ def test_cooldown_allows_one_request_per_user_per_period() -> None:
     clock.now += 6.8
     cooldown.hit(1)
     assert cooldown.retry_after(1) == 10
-
-
-def test_guild_concurrency_caps_clips_in_the_making_per_guild() -> None:
-    cap = GuildConcurrency(2)
-    with cap.slot(1), cap.slot(1):
-        assert cap.active(1) == 2
-        with pytest.raises(LimitReached, match="2 clips in the making"), cap.slot(1):
-            pass
-        with cap.slot(2), cap.slot(None), cap.slot(None):  # another guild; DMs are not capped
-            pass
-    assert cap.active(1) == 0
-    with cap.slot(1):  # a slot is given back even when the work inside fails
-        pass
 
 
 def test_busy_and_limits_become_short_polite_lines() -> None:
@@ -576,7 +563,6 @@ def test_a_busy_executor_gives_the_cooldown_back(state: Any, tmp_path: Path) -> 
         with pytest.raises(Busy):
             await cog.make_clip(RecordingReply(), "hello", channel, ClipOptions())
         assert cog.cooldown.retry_after(555) == 0
-        assert cog.concurrency.active(guild.id) == 0
 
     _run_cog(state, tmp_path, body)
 

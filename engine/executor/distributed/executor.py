@@ -162,7 +162,7 @@ class DistributedExecutor:
             cap = (
                 self.settings.queue_cap if priority is Priority.INTERACTIVE else self.settings.batch_queue_cap
             )
-            if self._queued[priority] >= cap:
+            if self._queued[priority] >= cap or self._guild_full(priority, handle.guild):
                 self.counters["busy"] += 1
                 raise Busy(self._cost.estimate([spec], COST_KEY))
             if key is not None and key in self._flights:  # an identical request got in meanwhile
@@ -192,6 +192,18 @@ class DistributedExecutor:
         handle._emit(await self._queued_event(redis, flight))
         flight.task = self._spawn(self._follow(flight, pubsub, job))
         return handle
+
+    def _guild_full(self, priority: Priority, guild: str) -> bool:
+        """Whether ``guild`` holds its share of the interactive queue already, counting the jobs
+        this process follows that have not started (the share of this bot shard)."""
+        if priority is not Priority.INTERACTIVE:
+            return False
+        waiting = sum(
+            1
+            for flight in self._flights.values()
+            if flight.started is None and any(handle.guild == guild for handle in flight.handles)
+        )
+        return waiting >= self.settings.guild_queue_cap
 
     def load(self) -> float:
         """How full the interactive queue was at the last submit (0 = empty, 1 = at the cap)."""

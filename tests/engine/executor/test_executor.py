@@ -623,7 +623,7 @@ def test_each_user_sticks_to_a_variant_and_clips_are_tagged_with_it() -> None:
 def test_a_guild_with_20_queued_requests_does_not_delay_another_guilds_single_request() -> None:
     async def main() -> list[str]:
         gpu = CostModelBackend(gated=True)
-        executor, _ = make_executor({"default": gpu})
+        executor, _ = make_executor({"default": gpu}, guild_queue_share=1.0)
         blocker = await hold_gpu(executor, gpu)
         flood = [await executor.submit(spec(f"a{i}"), guild="A", user="spammer") for i in range(20)]
         single = await executor.submit(spec("b"), guild="B", user="someone")
@@ -634,6 +634,28 @@ def test_a_guild_with_20_queued_requests_does_not_delay_another_guilds_single_re
 
     order = run(main())
     assert order.index("b") <= 2  # behind the blocker and at most one of guild A's
+
+
+def test_one_guild_may_fill_only_its_share_of_the_queue_and_others_still_get_in() -> None:
+    async def main() -> tuple[int, int, list[str]]:
+        gpu = CostModelBackend(gated=True)
+        executor, _ = make_executor({"default": gpu}, queue_cap=8, guild_queue_share=0.5)
+        blocker = await hold_gpu(executor, gpu)
+        accepted, refused = [], 0
+        for i in range(6):
+            try:
+                accepted.append(await executor.submit(spec(f"a{i}"), guild="A", user=f"member{i}"))
+            except Busy:
+                refused += 1
+        other = await executor.submit(spec("b"), guild="B", user="someone")
+        gpu.gate.set()
+        await asyncio.gather(blocker, other, *accepted)
+        await executor.shutdown()
+        return len(accepted), refused, gpu.ran()
+
+    accepted, refused, ran = run(main())
+    assert (accepted, refused) == (4, 2)  # half of the cap of 8
+    assert "b" in ran
 
 
 def test_cancelling_a_queued_request_frees_its_slot_and_it_never_runs() -> None:
