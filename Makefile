@@ -24,16 +24,17 @@ demo: setup
 	$(BIN)/reactclip generate "I love you guys so much 😍" --size portrait --format gif
 	@echo "clips are in out/"
 
-# mypy cannot follow the editable install's import hook, so it checks the packages through a tree of
-# links that spells their installed names (reactclip.bot, reactclip.engine, ...).
+# mypy and import-linter cannot follow the editable install's import hook, so they check the packages
+# through a tree of links that spells their installed names (reactclip.bot, reactclip.engine, ...).
 TYPECHECK := build/typecheck
 
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	mkdir -p $(TYPECHECK)/reactclip
-	for package in bot engine speech moderation; do ln -sfn ../../../$$package $(TYPECHECK)/reactclip/$$package; done
+	for package in bot engine speech moderation textmodel; do ln -sfn ../../../$$package $(TYPECHECK)/reactclip/$$package; done
 	cd $(TYPECHECK) && MYPYPATH=. ../../$(BIN)/mypy --config-file ../../pyproject.toml -p reactclip
+	cd $(TYPECHECK) && PYTHONPATH=. ../../$(BIN)/lint-imports ../../pyproject.toml
 
 test: lint
 	$(BIN)/pytest

@@ -74,7 +74,7 @@ def pin_one_core_for_torch(core: int | None) -> str:
 
 def lexicon_path(moderator: Any) -> tuple[Callable[[str], Any], str] | None:
     """The moderator's lexicon-only check, if it exposes one: normalisation + lexicon, no model."""
-    from reactclip.moderation.normalize import normalize
+    from reactclip.textmodel.normalize import normalize
 
     for name in ("check_lexicon", "lexicon_check", "check_fast"):
         method = getattr(moderator, name, None)
@@ -98,8 +98,8 @@ def build(texts: Sequence[str]) -> tuple[Any, Any, list[Row], float, list[str]]:
     from reactclip.bot.service import ReactionService
     from reactclip.bot.settings import Settings
     from reactclip.moderation import RequestContext
-    from reactclip.moderation.normalize import normalize
     from reactclip.moderation.settings import ModerationSettings
+    from reactclip.textmodel.normalize import normalize
 
     started = time.perf_counter()
     analyzer = ReactionService.from_settings(Settings()).analyzer

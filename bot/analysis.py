@@ -17,9 +17,9 @@ from reactclip.engine.mood import Intensity, Mood
 from reactclip.engine.prompting import EmotionReader, EmotionReading, spec_from_text
 from reactclip.engine.spec import GenerationSpec, SpecError, seed_for
 from reactclip.moderation import RequestContext, TextVerdict
-from reactclip.moderation.embedder import Embedder, Encoded
-from reactclip.moderation.normalize import normalize
 from reactclip.moderation.text import TextModerator
+from reactclip.textmodel.embedder import Embedder, Encoded
+from reactclip.textmodel.normalize import normalize
 
 ANALYSIS_BATCH = 64
 """Texts encoded in one call by ``analyze_many`` (``analyze --jsonl``)."""

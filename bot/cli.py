@@ -21,6 +21,7 @@ import typer
 from reactclip.bot.errors import UserInputError, describe, exit_code
 from reactclip.bot.settings import Settings
 from reactclip.engine.settings import BackendName
+from reactclip.engine.spec import MAX_FRAMES, MIN_FRAMES
 
 if TYPE_CHECKING:
     from reactclip.bot.analysis import Analyzer
@@ -99,7 +100,7 @@ def generate(
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Where to write the clip (default: out/...)")] = None,
     backend: Annotated[str | None, typer.Option(help="auto, wan, tiny or sticker")] = None,
-    frames: Annotated[int, typer.Option(help="Frames in the clip, 8-16")] = 16,
+    frames: Annotated[int, typer.Option(help=f"Frames in the clip, {MIN_FRAMES}-{MAX_FRAMES}")] = MAX_FRAMES,
     size: Annotated[str, typer.Option(help="832x480, 480x832, 480x480 or WIDTHxHEIGHT")] = "832x480",
     fps: Annotated[int, typer.Option(help="Frames per second, 8-16")] = 12,
     steps: Annotated[int, typer.Option(help="Denoising steps")] = 20,

@@ -41,11 +41,11 @@ from reactclip.engine.prompting import EmotionReader
 from reactclip.engine.service import build_executor
 from reactclip.engine.spec import GenerationSpec
 from reactclip.moderation import RequestContext
-from reactclip.moderation.embedder import Embedder, load_embedder
 from reactclip.moderation.frames import FrameModerator
 from reactclip.moderation.text import TextModerator
 from reactclip.speech.listener import Listener
 from reactclip.speech.recognize import VoskTranscriber
+from reactclip.textmodel.embedder import Embedder, load_embedder
 
 log = logging.getLogger(__name__)
 

@@ -1,14 +1,13 @@
 """reactclip's moderation: text verdicts before any generation, frame verdicts after.
 
-It imports nothing of the engine, the bot or speech; the bot's orchestrator wires it in.
+It imports nothing of the engine, the bot or speech (import-linter checks it); it builds on the text
+model it shares with emotion reading (reactclip.textmodel), and the bot's ReactionService wires it in.
 """
 
 from reactclip.moderation.categories import UNSAFE, Category
 from reactclip.moderation.context import GuildPolicy, RequestContext
-from reactclip.moderation.embedder import Embedder, SentenceEmbedder
 from reactclip.moderation.lexicon import Lexicon, LexiconHit
 from reactclip.moderation.ngram import NgramClassifier
-from reactclip.moderation.normalize import normalize
 from reactclip.moderation.policy import REASONS, is_blocked, verdict_for
 from reactclip.moderation.semantic import SemanticClassifier, SemanticFinding, SemanticThresholds
 from reactclip.moderation.text import TextModerator
@@ -18,7 +17,6 @@ __all__ = [
     "REASONS",
     "UNSAFE",
     "Category",
-    "Embedder",
     "FrameVerdict",
     "GuildPolicy",
     "Lexicon",
@@ -28,10 +26,8 @@ __all__ = [
     "SemanticClassifier",
     "SemanticFinding",
     "SemanticThresholds",
-    "SentenceEmbedder",
     "TextModerator",
     "TextVerdict",
     "is_blocked",
-    "normalize",
     "verdict_for",
 ]

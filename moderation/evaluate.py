@@ -60,8 +60,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.lexicon_only:
         moderator = TextModerator()
     else:
-        from reactclip.moderation.embedder import load_embedder
         from reactclip.moderation.settings import ModerationSettings
+        from reactclip.textmodel.embedder import load_embedder
 
         moderator = TextModerator(load_embedder(ModerationSettings()))
         moderator.check("warm up", RequestContext())

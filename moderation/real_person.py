@@ -28,7 +28,7 @@ from importlib import resources
 from pathlib import Path
 
 from reactclip.moderation.lexicon import expand_lists
-from reactclip.moderation.normalize import dictionary_words
+from reactclip.textmodel.normalize import dictionary_words
 
 NAME_TOKEN = re.compile(r"[a-z0-9]+(?:[-'.][a-z0-9]+)*")
 MAX_NAME_WORDS = 4

@@ -21,19 +21,24 @@ import numpy as np
 
 from reactclip.moderation.categories import UNSAFE, Category
 from reactclip.moderation.context import Strictness
-from reactclip.moderation.embedder import Encoded
 from reactclip.moderation.ngram import NgramClassifier
 from reactclip.moderation.ngram import default_model_path as default_ngram_path
-from reactclip.moderation.tuned import HeadModel, TunedHead
+from reactclip.textmodel.embedder import Encoded
+from reactclip.textmodel.tuned import HeadModel, TunedHead
 
 if TYPE_CHECKING:
     import torch
 
 MODEL_FILE = "semantic_model.npz"
+HEAD_FILE = "moderation_head.safetensors"
 
 
 def default_model_path() -> Path:
     return Path(str(resources.files("reactclip.moderation") / "data" / MODEL_FILE))
+
+
+def default_head_path() -> Path:
+    return default_model_path().with_name(HEAD_FILE)
 
 
 def _default_thresholds() -> dict[Category, float]:
@@ -133,7 +138,7 @@ class SemanticClassifier:
         """The shipped (or given) layer on top of ``encoder_layers`` (the embedder's); its stored
         thresholds unless ``thresholds`` is given. ``run_head``: where the head runs
         (``Embedder.run_head``); PyTorch without it."""
-        loaded = TunedHead.load(encoder_layers, head_path)
+        loaded = TunedHead.load(encoder_layers, head_path or default_head_path())
         head = run_head(loaded) if run_head is not None else loaded
         with np.load(path or default_model_path(), allow_pickle=False) as data:
             classes = [Category(str(c)) for c in data["classes"]]

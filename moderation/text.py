@@ -28,14 +28,14 @@ from pathlib import Path
 from reactclip.moderation.categories import UNSAFE, Category
 from reactclip.moderation.classifier import DEFAULT_THRESHOLD, TransformersClassifier
 from reactclip.moderation.context import RequestContext
-from reactclip.moderation.embedder import Embedder, Encoded
 from reactclip.moderation.lexicon import Lexicon
-from reactclip.moderation.normalize import normalize
 from reactclip.moderation.policy import is_blocked, verdict_for
 from reactclip.moderation.real_person import RealPersonFinder
 from reactclip.moderation.semantic import SemanticClassifier, SemanticThresholds
 from reactclip.moderation.support import asks_to_support
 from reactclip.moderation.verdict import TextVerdict
+from reactclip.textmodel.embedder import Embedder, Encoded
+from reactclip.textmodel.normalize import normalize
 
 logger = logging.getLogger("reactclip.moderation")
 

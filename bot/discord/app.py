@@ -10,7 +10,6 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from reactclip.bot.discord.settings import DiscordSettings
 from reactclip.bot.errors import ConfigurationError
 from reactclip.bot.settings import Settings
 
@@ -68,12 +67,6 @@ class ReactBot(commands.Bot):
         return None
 
 
-def discord_settings(settings: Settings) -> DiscordSettings:
-    """The ``[discord]`` section (defaults while Settings has none)."""
-    section = getattr(settings, "discord", None)
-    return section if isinstance(section, DiscordSettings) else DiscordSettings()
-
-
 def build_bot(settings: Settings, *, load_models: bool = True, **options: Any) -> commands.Bot:
     """The bot, its extension loaded on login. ``load_models=False`` skips the text models (for
     syncing commands)."""
@@ -81,7 +74,7 @@ def build_bot(settings: Settings, *, load_models: bool = True, **options: Any) -
 
 
 def _token(settings: Settings) -> str:
-    token = discord_settings(settings).token
+    token = settings.discord.token
     if token is None or not token.get_secret_value().strip():
         raise MissingToken()
     return token.get_secret_value()
@@ -99,7 +92,7 @@ async def sync_commands_async(settings: Settings, guild_id: int | None = None) -
     """Register the application commands with Discord; returns their names. To one guild (instant,
     for testing: ``guild_id`` or ``sync_guild``) or globally (can take up to an hour to show)."""
     token = _token(settings)
-    guild_id = guild_id if guild_id is not None else discord_settings(settings).sync_guild
+    guild_id = guild_id if guild_id is not None else settings.discord.sync_guild
     async with build_bot(settings, load_models=False) as bot:
         await bot.login(token)  # runs setup_hook: the extension adds its commands to the tree
         if guild_id is not None:

@@ -24,6 +24,7 @@ from typing import Any, Literal, get_args
 
 import discord
 
+from reactclip.engine.spec import MAX_FRAMES, MIN_FRAMES
 from reactclip.moderation.context import GuildPolicy, Strictness
 from reactclip.speech.wake import DEFAULT_WAKE_PHRASE, MAX_WAKE_PHRASE_CHARS, VOICE_MODES, VoiceMode, words_of
 
@@ -32,7 +33,6 @@ Vote = Literal[1, -1]
 STRICTNESS_ORDER: tuple[Strictness, ...] = get_args(Strictness)
 """From the loosest to the strictest; the default (the first) is the loosest a guild may be."""
 
-MIN_FRAMES, MAX_FRAMES = 8, 16
 MAX_MASCOT_CHARS = 60
 
 

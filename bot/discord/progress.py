@@ -10,7 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from reactclip.bot.events import Decoding, Done, ProgressEvent, Queued, Started, Step
+from reactclip.bot.events import Decoding, ProgressEvent, Queued, Started, Step
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +52,7 @@ def describe_event(event: ProgressEvent) -> str | None:
         return f"step {event.step} of {event.total}"
     if isinstance(event, Decoding):
         return "encoding"
-    if isinstance(event, Done):
-        return None
-    return None
+    return None  # Done: the final edit (the clip) follows
 
 
 def describe_wait(seconds: float) -> str:

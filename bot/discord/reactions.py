@@ -57,7 +57,7 @@ from reactclip.bot.service import ReactionService
 from reactclip.bot.settings import Settings
 from reactclip.engine.executor import Busy
 from reactclip.engine.prompting import load_templates
-from reactclip.engine.spec import MAX_SEED
+from reactclip.engine.spec import MAX_FRAMES, MAX_SEED, MIN_FRAMES
 from reactclip.speech.errors import AudioError, NotUnderstood
 
 log = logging.getLogger(__name__)
@@ -100,9 +100,7 @@ class ReactCog(commands.Cog, name=COG_NAME):
     ) -> None:
         self.bot = bot
         self.settings = settings
-        self.discord_settings: DiscordSettings = (
-            discord_settings or getattr(settings, "discord", None) or DiscordSettings()
-        )
+        self.discord_settings: DiscordSettings = discord_settings or settings.discord
         self.service = service
         self._owns_service = service is None
         self._load_models = load_models
@@ -166,7 +164,7 @@ class ReactCog(commands.Cog, name=COG_NAME):
     @app_commands.describe(
         text="What to react to, e.g. 'I aced my exam!'",
         style="The look of the clip",
-        frames="How many frames (8-16)",
+        frames=f"How many frames ({MIN_FRAMES}-{MAX_FRAMES})",
         private="Only you see the clip",
     )
     @app_commands.choices(style=STYLE_CHOICES)
@@ -175,7 +173,7 @@ class ReactCog(commands.Cog, name=COG_NAME):
         interaction: discord.Interaction,
         text: app_commands.Range[str, 1, 500],
         style: str | None = None,
-        frames: app_commands.Range[int, 8, 16] | None = None,
+        frames: app_commands.Range[int, MIN_FRAMES, MAX_FRAMES] | None = None,
         private: bool = False,
     ) -> None:
         reply = InteractionReply(interaction, ephemeral=private)

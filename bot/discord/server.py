@@ -20,6 +20,7 @@ from reactclip.bot.discord.reactions import STYLE_CHOICES, ReactCog
 from reactclip.bot.discord.replies import report_error, respond
 from reactclip.bot.discord.text import quote_user_text
 from reactclip.bot.request import Origin, hash_user
+from reactclip.engine.spec import MAX_FRAMES, MIN_FRAMES
 from reactclip.speech.wake import MAX_WAKE_PHRASE_CHARS, VOICE_MODES
 
 STRICTNESS_CHOICES = [app_commands.Choice(name=s, value=s) for s in ("standard", "strict")]
@@ -105,7 +106,7 @@ class ServerCog(commands.Cog, name="ReactclipServer"):
     @app_commands.checks.has_permissions(manage_guild=True)
     @app_commands.describe(
         default_style="The style when a request names none",
-        default_frames="The frame count when a request names none (8-16)",
+        default_frames=f"The frame count when a request names none ({MIN_FRAMES}-{MAX_FRAMES})",
         mascot="Who reacts when a message names no subject ('default' resets it)",
         strictness="strict blocks on weaker evidence; never looser than standard",
         allow_nsfw_channels="Allow adult content in channels Discord marks NSFW",
@@ -126,7 +127,7 @@ class ServerCog(commands.Cog, name="ReactclipServer"):
         self,
         interaction: discord.Interaction,
         default_style: str | None = None,
-        default_frames: app_commands.Range[int, 8, 16] | None = None,
+        default_frames: app_commands.Range[int, MIN_FRAMES, MAX_FRAMES] | None = None,
         mascot: app_commands.Range[str, 1, 60] | None = None,
         strictness: str | None = None,
         allow_nsfw_channels: bool | None = None,

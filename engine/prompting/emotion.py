@@ -3,12 +3,13 @@
 A linear model over MiniLM's frozen sentence vector reads tidy sentences well and real chat poorly:
 the mean-pooled vector keeps the topic ("customer service", "taxes") and loses the stance, so
 praise about a refund reads as anger and "Gross. Before taxes." as disgust. So emotion, like
-moderation, fine-tunes a copy of MiniLM's top layers on its own data (moderation.tuned.TunedHead),
+moderation, fine-tunes a copy of MiniLM's top layers on its own data (textmodel.tuned.TunedHead),
 starting from the token states after the lower layers that the analyzer computes once per
 message for both. The head's classes are mood and intensity together ("joy/high", "neutral/low"):
 one softmax reads both, the mood is the sum over its intensities.
 
-``python -m reactclip.engine.prompting.train_emotion`` trains it on ``data/emotion_train.jsonl``
+``python -m reactclip.engine.prompting.train_emotion`` trains it on the labelled chat messages
+the text model ships (textmodel/data/chat_messages.jsonl), writes it
 (``data/emotion_head.safetensors``) and, on out-of-fold readings, fits what sits on top
 (``data/emotion_model.npz``): a temperature that calibrates the probabilities, the neutral floor (a
 message whose likeliest mood stays below it reads as neutral: most chat carries no clear emotion,
@@ -45,7 +46,6 @@ from reactclip.engine.prompting.cues import (
 
 MODEL_FILE = "emotion_model.npz"
 HEAD_FILE = "emotion_head.safetensors"
-TRAIN_FILE = "emotion_train.jsonl"
 JOINT_SEPARATOR = "/"
 """Between mood and intensity in the head's class labels ("joy/high")."""
 CUE_FEATURE_NAMES: tuple[str, ...] = (
@@ -206,7 +206,9 @@ def default_head_path() -> Path:
 
 
 def default_train_path() -> Path:
-    return Path(str(resources.files("reactclip.engine.prompting").joinpath("data", TRAIN_FILE)))
+    """The labelled chat messages (text, emotion, intensity), shared with moderation's training,
+    which reads them as everyday traffic."""
+    return Path(str(resources.files("reactclip.textmodel").joinpath("data", "chat_messages.jsonl")))
 
 
 def load_model(path: Path | None = None) -> EmotionModel:
@@ -241,7 +243,7 @@ def load_model(path: Path | None = None) -> EmotionModel:
 def load_head(embedder: StatesEmbedder, path: Path | None = None) -> MoodHead:
     """The shipped (or given) emotion head on the embedder's layer architecture, ready to run where
     the embedder runs. The head class is moderation's: both tune MiniLM's top layers."""
-    from reactclip.moderation.tuned import TunedHead
+    from reactclip.textmodel.tuned import TunedHead
 
     path = path or default_head_path()
     try:
@@ -347,7 +349,7 @@ class EmotionReader:
     def _encode(self, texts: Sequence[str]) -> Any:
         """The token states of ``texts`` as the head was trained on them: normalised by
         moderation's normaliser (emoji as words, evasions undone), as the analyzer encodes."""
-        from reactclip.moderation.normalize import normalize
+        from reactclip.textmodel.normalize import normalize
 
         assert self.embedder is not None and self.head is not None
         return self.embedder.encode_states([normalize(t) or " " for t in texts], self.head.start_layer)

@@ -1,6 +1,6 @@
 """Retrain the shipped emotion reader: ``python -m reactclip.engine.prompting.train_emotion``.
 
-Reads ``data/emotion_train.jsonl`` ({"text", "emotion", "intensity"} per line) and encodes each
+Reads ``textmodel/data/chat_messages.jsonl`` ({"text", "emotion", "intensity"} per line) and encodes each
 message as the analyzer does (moderation's ``normalize(text)``, MiniLM's token states after the
 lower layers moderation's head also starts from). Then:
 
@@ -46,7 +46,7 @@ from reactclip.engine.prompting.emotion import (
 )
 
 if TYPE_CHECKING:
-    from reactclip.moderation.embedder import Encoded, SentenceEmbedder
+    from reactclip.textmodel.embedder import Encoded, SentenceEmbedder
 
 FOLDS = 5
 TEMPERATURES = np.round(np.arange(0.5, 3.01, 0.1), 2)
@@ -86,14 +86,14 @@ def load_examples(path: Path) -> list[Example]:
 def encode(embedder: SentenceEmbedder, texts: Sequence[str]) -> Encoded:
     """The token states the analyzer gives the reader: of the normalised text, at the layer
     moderation's head starts from."""
-    from reactclip.moderation.normalize import normalize
-    from reactclip.moderation.train import HEAD_START_LAYER, encode_all
+    from reactclip.textmodel.normalize import normalize
+    from reactclip.textmodel.training import HEAD_START_LAYER, encode_all
 
     return encode_all(embedder, [normalize(t) or " " for t in texts], HEAD_START_LAYER)
 
 
 def fit(embedder: SentenceEmbedder, encoded: Encoded, labels: list[str]) -> Any:
-    from reactclip.moderation.train import fit_head
+    from reactclip.textmodel.training import fit_head
 
     return fit_head(encoded, labels, joint_labels(), embedder.encoder_layers())
 
@@ -102,7 +102,7 @@ def out_of_fold(embedder: SentenceEmbedder, encoded: Encoded, labels: list[str])
     """Each message's head probabilities from a head that never saw it."""
     from sklearn.model_selection import StratifiedKFold
 
-    from reactclip.moderation.train import head_probabilities
+    from reactclip.textmodel.training import head_probabilities
 
     probabilities = np.zeros((len(labels), len(joint_labels())), dtype=np.float64)
     folds = StratifiedKFold(FOLDS, shuffle=True, random_state=0).split(labels, labels)
@@ -180,7 +180,7 @@ def fit_intensity(model: EmotionModel, probabilities: np.ndarray, examples: list
 
 
 def train(train_path: Path, model_path: Path, head_path: Path) -> None:
-    from reactclip.moderation.embedder import SentenceEmbedder
+    from reactclip.textmodel.embedder import SentenceEmbedder
 
     examples = load_examples(train_path)
     labels = [e.label for e in examples]
@@ -218,7 +218,7 @@ def evaluate(path: Path, model_path: Path, head_path: Path) -> float:
     """Accuracy and macro-F1 of the shipped reader on a labelled file, read as the analyzer
     reads (normalised text), with the confusion matrix (rows: truth, columns: read) and intensity
     accuracy where the file labels it."""
-    from reactclip.moderation.embedder import SentenceEmbedder
+    from reactclip.textmodel.embedder import SentenceEmbedder
 
     rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
     embedder = SentenceEmbedder()

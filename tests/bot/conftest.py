@@ -41,9 +41,9 @@ def text_models() -> dict[str, Any]:
     """The real embedder (in the default runtime), text moderator and emotion reader, shared by every
     bot test."""
     from reactclip.engine.prompting import EmotionReader
-    from reactclip.moderation.embedder import load_embedder
     from reactclip.moderation.settings import ModerationSettings
     from reactclip.moderation.text import TextModerator
+    from reactclip.textmodel.embedder import load_embedder
 
     embedder = load_embedder(ModerationSettings())
     return {"embedder": embedder, "moderator": TextModerator(embedder), "emotion": EmotionReader(embedder)}

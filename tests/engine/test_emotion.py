@@ -22,7 +22,7 @@ from reactclip.engine.prompting.emotion import (
     joint_labels,
     load_model,
 )
-from reactclip.moderation.normalize import normalize
+from reactclip.textmodel.normalize import normalize
 
 KNOWN_MISS = pytest.mark.xfail(
     strict=True,
@@ -39,7 +39,7 @@ HOLDOUT2 = Path(__file__).parent / "data" / "emotion_holdout2.jsonl"
 
 @pytest.fixture(scope="session")
 def embedder() -> Any:
-    from reactclip.moderation.embedder import SentenceEmbedder
+    from reactclip.textmodel.embedder import SentenceEmbedder
 
     return SentenceEmbedder()
 
@@ -57,10 +57,10 @@ def _jsonl(path: Path) -> list[dict[str, str]]:
 
 
 def test_shipped_model_was_trained_on_the_shipped_data() -> None:
-    from reactclip.moderation.tuned import head_metadata
+    from reactclip.textmodel.tuned import head_metadata
 
     data_sha = hashlib.sha256(default_train_path().read_bytes()).hexdigest()
-    retrain = "emotion_train.jsonl changed; retrain: python -m reactclip.engine.prompting.train_emotion"
+    retrain = "chat_messages.jsonl changed; retrain: python -m reactclip.engine.prompting.train_emotion"
     with np.load(default_model_path()) as data:
         assert str(data["sha256"]) == data_sha, retrain
         assert [str(c) for c in data["classes"]] == joint_labels()

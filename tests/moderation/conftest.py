@@ -11,10 +11,10 @@ import torch
 from transformers import BertConfig, BertModel
 
 from reactclip.moderation.categories import Category
-from reactclip.moderation.embedder import Encoded, SentenceEmbedder
 from reactclip.moderation.semantic import SemanticClassifier, SemanticThresholds
 from reactclip.moderation.text import TextModerator
-from reactclip.moderation.tuned import TunedHead
+from reactclip.textmodel.embedder import Encoded, SentenceEmbedder
+from reactclip.textmodel.tuned import TunedHead
 
 HIDDEN = 8
 

@@ -4,7 +4,7 @@ import pytest
 
 from reactclip.moderation.categories import Category
 from reactclip.moderation.lexicon import Lexicon
-from reactclip.moderation.normalize import normalize
+from reactclip.textmodel.normalize import normalize
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from reactclip.moderation.normalize import (
+from reactclip.textmodel.normalize import (
     fold_unicode,
     join_spaced_letters,
     normalize,
@@ -88,3 +88,12 @@ def test_emoji_become_words() -> None:
 )
 def test_normalize_end_to_end(raw: str, expected: str) -> None:
     assert normalize(raw) == expected
+
+
+def test_the_words_kept_whole_are_written_from_moderations_rules_as_they_are_now() -> None:
+    from reactclip.moderation.vocabulary import rule_words
+    from reactclip.textmodel.normalize import KEPT_WHOLE_FILE, data_dir
+
+    lines = (data_dir() / KEPT_WHOLE_FILE).read_text(encoding="utf-8").splitlines()
+    written = {line for line in lines if line and not line.startswith("#")}
+    assert written == rule_words(), "the rules changed: python -m reactclip.moderation.vocabulary"

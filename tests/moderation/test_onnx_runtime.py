@@ -10,10 +10,11 @@ import pytest
 import torch
 
 from reactclip.moderation import RequestContext, TextModerator
-from reactclip.moderation.embedder import SentenceEmbedder, load_embedder
-from reactclip.moderation.onnx_runtime import GraphCache, OnnxEmbedder, OnnxHead
+from reactclip.moderation.semantic import default_head_path
 from reactclip.moderation.settings import ModerationSettings
-from reactclip.moderation.tuned import TunedHead
+from reactclip.textmodel.embedder import SentenceEmbedder, load_embedder
+from reactclip.textmodel.onnx_runtime import GraphCache, OnnxEmbedder, OnnxHead
+from reactclip.textmodel.tuned import TunedHead
 
 pytestmark = pytest.mark.slow
 
@@ -46,7 +47,7 @@ def test_states_match_pytorch(embedder: SentenceEmbedder, onnx_embedder: OnnxEmb
 
 
 def test_head_probabilities_match_pytorch(embedder: SentenceEmbedder, onnx_embedder: OnnxEmbedder) -> None:
-    head = TunedHead.load(embedder.encoder_layers())
+    head = TunedHead.load(embedder.encoder_layers(), default_head_path())
     onnx_head = onnx_embedder.run_head(head)
     assert isinstance(onnx_head, OnnxHead)
     assert (onnx_head.classes, onnx_head.start_layer) == (head.classes, head.start_layer)
@@ -59,7 +60,7 @@ def test_head_probabilities_match_pytorch(embedder: SentenceEmbedder, onnx_embed
 
 
 def test_graphs_are_exported_once_and_per_weights(embedder: SentenceEmbedder, graphs: GraphCache) -> None:
-    head = TunedHead.load(embedder.encoder_layers())
+    head = TunedHead.load(embedder.encoder_layers(), default_head_path())
     OnnxHead(head, graphs)
     before = {p.name: p.stat().st_mtime_ns for p in graphs.folder.glob("tuned-head-*.onnx")}
     OnnxHead(head, graphs)
@@ -99,7 +100,7 @@ def test_a_cache_folder_it_cannot_write_falls_back_to_pytorch(
 ) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    with caplog.at_level("WARNING", logger="reactclip.moderation"):
+    with caplog.at_level("WARNING", logger="reactclip.textmodel"):
         embedder = load_embedder(ModerationSettings(onnx_dir=blocker / "onnx"))
     assert isinstance(embedder, SentenceEmbedder)
     assert any("eager PyTorch" in r.getMessage() for r in caplog.records)

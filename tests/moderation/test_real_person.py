@@ -9,8 +9,8 @@ from collections.abc import Callable
 import pytest
 
 from reactclip.moderation import REASONS, Category, GuildPolicy, RequestContext, TextModerator
-from reactclip.moderation.normalize import normalize
 from reactclip.moderation.real_person import Identity, RealPersonFinder
+from reactclip.textmodel.normalize import normalize
 
 SFW = RequestContext(nsfw_channel=False, user_hash="u-sfw")
 NSFW = RequestContext(nsfw_channel=True, user_hash="u-nsfw")

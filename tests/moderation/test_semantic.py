@@ -11,12 +11,13 @@ import torch
 from transformers import BertConfig, BertModel
 
 from reactclip.moderation import UNSAFE, Category, RequestContext, SemanticClassifier, TextModerator
-from reactclip.moderation.embedder import Encoded, SentenceEmbedder, minilm_path
 from reactclip.moderation.evaluate import evaluate
 from reactclip.moderation.lexicon import Lexicon
 from reactclip.moderation.ngram import NgramClassifier, ngram_features
+from reactclip.moderation.semantic import default_head_path
 from reactclip.moderation.train import EVERYDAY_DATA, load_everyday, training_sha256
-from reactclip.moderation.tuned import TunedHead, head_metadata
+from reactclip.textmodel.embedder import Encoded, SentenceEmbedder, minilm_path
+from reactclip.textmodel.tuned import TunedHead, head_metadata
 
 DATA = Path(str(resources.files("reactclip.moderation") / "data"))
 HELDOUT = Path(__file__).with_name("heldout.jsonl")
@@ -40,7 +41,7 @@ def test_shipped_weights_match_the_training_data() -> None:
     """Editing train.jsonl without running `python -m reactclip.moderation.train` fails here."""
     with np.load(DATA / "semantic_model.npz", allow_pickle=False) as model:
         assert str(model["train_sha256"]) == training_sha256()
-    assert head_metadata()["train_sha256"] == training_sha256()
+    assert head_metadata(default_head_path())["train_sha256"] == training_sha256()
 
 
 def test_a_saved_head_loads_back_with_the_same_output(

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from reactclip.moderation import Category, RequestContext, TextModerator
-from reactclip.moderation.normalize import normalize
 from reactclip.moderation.support import asks_to_support
+from reactclip.textmodel.normalize import normalize
 
 NORMAL = RequestContext()
 

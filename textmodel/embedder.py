@@ -1,6 +1,6 @@
 """The encoder interface moderation and emotion reading need, and the offline MiniLM that fills it.
 
-The orchestrator builds one embedder and hands it to both, so each message is encoded once: MiniLM's
+The ReactionService builds one embedder and hands it to both, so each message is encoded once: MiniLM's
 lower layers give token states, from which moderation's and emotion's tuned heads (tuned.py) each
 run their own copy of the top layers. MiniLM's own top layers and sentence vector are not needed.
 """
@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     import torch
 
-    from reactclip.moderation.settings import ModerationSettings
-    from reactclip.moderation.tuned import HeadModel, TunedHead
+    from reactclip.textmodel.tuned import HeadModel, TunedHead
 
-logger = logging.getLogger("reactclip.moderation")
+logger = logging.getLogger("reactclip.textmodel")
 
 
 @dataclass(frozen=True)
@@ -101,12 +100,26 @@ class SentenceEmbedder:
         return self.model[0].auto_model
 
 
-def load_embedder(settings: ModerationSettings) -> Embedder:
+class RuntimeSettings(Protocol):
+    """Where the encoder runs (moderation's settings hold these for the operator)."""
+
+    @property
+    def runtime(self) -> str:
+        """ "onnx" (ONNX Runtime) or "torch" (eager PyTorch)."""
+        ...
+
+    @property
+    def onnx_dir(self) -> Path:
+        """Where exported ONNX graphs are cached."""
+        ...
+
+
+def load_embedder(settings: RuntimeSettings) -> Embedder:
     """MiniLM, run where ``settings.runtime`` says (ONNX Runtime unless set to torch)."""
     embedder = SentenceEmbedder()
     if settings.runtime == "torch":
         return embedder
-    from reactclip.moderation.onnx_runtime import GraphCache, OnnxEmbedder
+    from reactclip.textmodel.onnx_runtime import GraphCache, OnnxEmbedder
 
     graphs = GraphCache(settings.onnx_dir)
     try:

@@ -8,7 +8,7 @@ MiniLM keeps the topic and loses the intent. Fine-tuning the whole model would s
 MiniLM's lower layers, which the embedder computes anyway (``Encoded``), and runs its own tuned
 copy of the top layers, then mean pooling and a linear layer: the extra cost is those layers alone.
 
-Moderation's weights: data/moderation_head.safetensors (float16), written by ``python -m
+Moderation's weights: moderation/data/moderation_head.safetensors (float16), written by ``python -m
 reactclip.moderation.train``; emotion's: engine/prompting/data/emotion_head.safetensors, written by
 ``python -m reactclip.engine.prompting.train_emotion``. A file's metadata holds the classes (label
 strings), the layer it starts from and the sha256 of the training data.
@@ -19,16 +19,14 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import torch
 
-from reactclip.moderation.embedder import Encoded
+from reactclip.textmodel.embedder import Encoded
 
-HEAD_FILE = "moderation_head.safetensors"
 LOGIT_SCALE = 10.0
 """The pooled vector is L2-normalised (as MiniLM's own output is); this scale lets the linear layer
 reach confident probabilities from unit vectors."""
@@ -58,10 +56,6 @@ def pooled_unit_vectors(states: torch.Tensor, mask: torch.Tensor) -> torch.Tenso
 def check_start_layer(start_layer: int, encoded: Encoded) -> None:
     if encoded.layer != start_layer:
         raise ValueError(f"the head starts at layer {start_layer}, got states of {encoded.layer}")
-
-
-def default_head_path() -> Path:
-    return Path(str(resources.files("reactclip.moderation") / "data" / HEAD_FILE))
 
 
 class TunedHead(torch.nn.Module):
@@ -106,12 +100,11 @@ class TunedHead(torch.nn.Module):
         save_file(tensors, str(path), metadata=header)
 
     @classmethod
-    def load(cls, encoder_layers: torch.nn.ModuleList, path: Path | None = None) -> TunedHead:
-        """The shipped moderation head (or the one at ``path``) on top of the embedder's own layer
-        architecture."""
+    def load(cls, encoder_layers: torch.nn.ModuleList, path: Path) -> TunedHead:
+        """The head saved at ``path`` on top of the embedder's own layer architecture."""
         from safetensors import safe_open
 
-        with safe_open(str(path or default_head_path()), framework="pt") as weights:
+        with safe_open(str(path), framework="pt") as weights:
             metadata: dict[str, Any] = weights.metadata()
             tensors = {name: weights.get_tensor(name).float() for name in weights.keys()}  # noqa: SIM118
         classes = [str(c) for c in json.loads(metadata["classes"])]
@@ -120,9 +113,9 @@ class TunedHead(torch.nn.Module):
         return head.eval()
 
 
-def head_metadata(path: Path | None = None) -> dict[str, str]:
+def head_metadata(path: Path) -> dict[str, str]:
     """The metadata stored with a head (its classes, start layer and training data hash)."""
     from safetensors import safe_open
 
-    with safe_open(str(path or default_head_path()), framework="pt") as weights:
+    with safe_open(str(path), framework="pt") as weights:
         return dict(weights.metadata())

@@ -27,8 +27,9 @@ import tomllib
 import unicodedata
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
-_DATA = resources.files("reactclip.moderation") / "data"
+_DATA = resources.files("reactclip.textmodel") / "data"
 
 # Characters that render as nothing (or only join neighbours) and so can split a word invisibly.
 _INVISIBLE = re.compile(
@@ -101,28 +102,29 @@ def _confusables() -> dict[int, str]:
     return {ord(char): latin for char, latin in table.items()}
 
 
+KEPT_WHOLE_FILE = "kept_whole.txt"
+"""Moderation's rule words and names, one a line (written by reactclip.moderation.vocabulary)."""
+
+
+def data_dir() -> Path:
+    return Path(str(_DATA))
+
+
 @cache
 def known_words() -> frozenset[str]:
-    """Words that a reading may produce: MiniLM's whole-word vocabulary, every word of the lexicon's
-    and the real-person rule's patterns ("steamy" stays whole, not "ste amy") and the names it
-    knows."""
+    """Words that a reading may produce: MiniLM's whole-word vocabulary and the words of
+    moderation's rules and names (data/kept_whole.txt), so that "steamy" stays whole, not
+    "ste amy", and "messi" does not become "mess i"."""
     words: set[str] = set()
     try:
-        from reactclip.moderation.embedder import minilm_path
+        from reactclip.textmodel.embedder import minilm_path
 
         vocab = (minilm_path() / "vocab.txt").read_text(encoding="utf-8").split()
         words.update(w for w in vocab if w.isascii() and w.isalpha() and (len(w) > 1 or w in "ai"))
-    except (ImportError, OSError):  # the lexicon's own words are enough to read evasions of them
+    except (ImportError, OSError):  # the rules' own words are enough to read evasions of them
         pass
-    for rules in ("lexicon.toml", "real_people.toml"):
-        text = (_DATA / rules).read_text(encoding="utf-8")
-        words.update(w for w in re.findall(r"[a-z]{2,}", text) if len(w) <= 20)
-    # Names stay whole: "messi" must not become "mess i", nor "theron" "the ron".
-    for names in (_DATA / "names").iterdir():
-        lines = names.read_text(encoding="utf-8").splitlines()
-        words.update(
-            w for line in lines if not line.startswith("#") for w in re.findall(r"[a-z]{3,}", line.lower())
-        )
+    lines = (_DATA / KEPT_WHOLE_FILE).read_text(encoding="utf-8").splitlines()
+    words.update(line for line in lines if line and not line.startswith("#"))
     return frozenset(words)
 
 

@@ -1,4 +1,4 @@
-"""MiniLM and the moderation head run through ONNX Runtime: the same weights, about twice as fast.
+"""MiniLM and the tuned heads run through ONNX Runtime: the same weights, about twice as fast.
 
 For one short message on one core, eager PyTorch spends most of MiniLM's time dispatching small
 operators; ONNX Runtime runs the same graph, fused, in under half the time, which is what keeps
@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from reactclip.moderation.embedder import Encoded, SentenceEmbedder
-from reactclip.moderation.tuned import TunedHead, check_start_layer
+from reactclip.textmodel.embedder import Encoded, SentenceEmbedder
+from reactclip.textmodel.tuned import TunedHead, check_start_layer
 
 if TYPE_CHECKING:
     import onnxruntime
 
-logger = logging.getLogger("reactclip.moderation")
+logger = logging.getLogger("reactclip.textmodel")
 
 OPSET = 17
 
