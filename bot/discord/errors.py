@@ -7,7 +7,7 @@ import logging
 
 from discord import app_commands
 
-from reactclip.bot.discord.guild_store import GuildSettingError
+from reactclip.bot.discord.guild_settings import GuildSettingError
 from reactclip.bot.discord.limits import LimitReached
 from reactclip.bot.errors import describe
 from reactclip.bot.refusals import Refused

@@ -1,7 +1,7 @@
 """Per-guild settings, clip requests (for the buttons) and feedback votes, in one SQLite file.
 
-Every setting and its default is declared once, in ``GuildSettings``; a guild's row holds only what
-it changed, so a new setting needs no migration. The schema itself changes only through
+Every setting and its default is declared once, in ``GuildSettings`` (guild_settings.py); a guild's
+row holds only what it changed, so a new setting needs no migration. The schema itself changes only through
 ``MIGRATIONS``, applied in order, each once, tracked in ``schema_version``.
 
 The store is synchronous on purpose: every call touches a handful of rows in a local file in WAL
@@ -11,7 +11,6 @@ slow disk would be the reason to move the calls into ``asyncio.to_thread``.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sqlite3
 import threading
@@ -20,106 +19,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
-import discord
-
-from reactclip.engine.spec import MAX_FRAMES, MIN_FRAMES
-from reactclip.moderation.context import GuildPolicy, Strictness
-from reactclip.speech.wake import DEFAULT_WAKE_PHRASE, MAX_WAKE_PHRASE_CHARS, VOICE_MODES, VoiceMode, words_of
+from reactclip.bot.discord.guild_settings import DEFAULTS, GuildSettingError, GuildSettings
 
 Vote = Literal[1, -1]
-
-STRICTNESS_ORDER: tuple[Strictness, ...] = get_args(Strictness)
-"""From the loosest to the strictest; the default (the first) is the loosest a guild may be."""
-
-MAX_MASCOT_CHARS = 60
-
-
-@dataclass(frozen=True)
-class GuildSettings:
-    """One guild's settings; the values here are every guild's defaults."""
-
-    enabled_channels: tuple[int, ...] = ()
-    """Channels where the bot answers; empty means every channel it can see."""
-    default_style: str | None = None
-    """None: the operator's default style."""
-    default_frames: int | None = None
-    """None: the operator's default frame count."""
-    mascot: str | None = None
-    """The subject of clips whose message names none; None: the operator's mascot."""
-    strictness: Strictness = "standard"
-    allow_nsfw_channels: bool = True
-    voice_triggers: bool = False
-    """Whether ``/reactclip listen`` may join a voice channel here."""
-    voice_mode: VoiceMode = "wake"
-    """In voice: "wake" reacts to utterances that start with ``wake_phrase``; "every" to each one."""
-    wake_phrase: str = DEFAULT_WAKE_PHRASE
-    listen_permission: str = "move_members"
-    """The permission (discord.py's name for it) a member needs to start or stop listening."""
-    instant_preview: bool = True
-    """Post a sticker at once while a slow clip is made (when the operator allows it)."""
-    voice_messages: bool = False
-    """React to every voice message in the enabled channels, not only those sent to the bot
-    (rate-limited per channel by the operator's ``voice_message_interval_s``)."""
-
-    @property
-    def policy(self) -> GuildPolicy:
-        return GuildPolicy(allow_nsfw_channels=self.allow_nsfw_channels, strictness=self.strictness)
-
-    def channel_enabled(self, *channel_ids: int | None) -> bool:
-        """Whether the bot answers here; pass a thread's id and its parent's."""
-        if not self.enabled_channels:
-            return True
-        return any(cid in self.enabled_channels for cid in channel_ids if cid is not None)
-
-
-DEFAULTS = GuildSettings()
-FIELDS = {f.name for f in dataclasses.fields(GuildSettings)}
-
-
-class GuildSettingError(ValueError):
-    """A setting a guild may not have; the message says what is allowed."""
-
-
-def check_setting(name: str, value: Any) -> Any:
-    """The value to store for ``name``, or GuildSettingError. A guild may never be looser than the
-    defaults: strictness only at or above "standard" (so back to "standard" is fine)."""
-    if name not in FIELDS:
-        raise GuildSettingError(f"{name!r} is not a setting; the settings are {', '.join(sorted(FIELDS))}")
-    if name == "strictness":
-        if value not in STRICTNESS_ORDER or STRICTNESS_ORDER.index(value) < STRICTNESS_ORDER.index(
-            DEFAULTS.strictness
-        ):
-            raise GuildSettingError(
-                f"strictness {value!r} is not allowed; choose one of {', '.join(STRICTNESS_ORDER)}"
-            )
-    elif name in ("allow_nsfw_channels", "voice_triggers", "instant_preview", "voice_messages"):
-        if not isinstance(value, bool):
-            raise GuildSettingError(f"{name} must be on or off")
-    elif name == "default_frames":
-        if value is not None and (isinstance(value, bool) or not MIN_FRAMES <= int(value) <= MAX_FRAMES):
-            raise GuildSettingError(f"frames must be {MIN_FRAMES}-{MAX_FRAMES}")
-    elif name == "mascot":
-        if value is not None:
-            value = " ".join(str(value).split())
-            if not value or len(value) > MAX_MASCOT_CHARS:
-                raise GuildSettingError(f"the mascot must be 1-{MAX_MASCOT_CHARS} characters")
-    elif name == "enabled_channels":
-        value = tuple(sorted({int(cid) for cid in value}))
-    elif name == "voice_mode":
-        if value not in VOICE_MODES:
-            raise GuildSettingError(f"voice mode must be one of {', '.join(VOICE_MODES)}")
-    elif name == "wake_phrase":
-        value = " ".join(str(value).split())
-        if not words_of(value) or len(value) > MAX_WAKE_PHRASE_CHARS:
-            raise GuildSettingError(
-                f"the wake phrase must be 1-{MAX_WAKE_PHRASE_CHARS} characters with a word in it"
-            )
-    elif name == "listen_permission" and value not in discord.Permissions.VALID_FLAGS:
-        raise GuildSettingError(f"{value!r} is not a Discord permission")
-    return value
-
 
 MIGRATIONS: list[str] = [
     # 1: settings (only what a guild changed) and feedback votes.
@@ -212,19 +116,18 @@ class GuildStore:
             ).fetchall()
         changed: dict[str, Any] = {}
         for name, raw in rows:
-            if name not in FIELDS:
+            if name not in GuildSettings.model_fields:
                 continue  # a setting a newer version wrote; ignore rather than fail
-            value = json.loads(raw)
             try:
-                changed[name] = check_setting(name, value)
-            except (GuildSettingError, TypeError, ValueError):
+                changed[name] = GuildSettings.check(name, json.loads(raw))
+            except (GuildSettingError, ValueError):
                 continue  # an edited or corrupt row falls back to the default, never looser
-        return dataclasses.replace(DEFAULTS, **changed)
+        return DEFAULTS.model_copy(update=changed)
 
     def set(self, guild_id: int, **changes: Any) -> GuildSettings:
         """Change some settings (checked first, all or none); a value equal to the default is
         dropped from the row so later default changes reach this guild."""
-        checked = {name: check_setting(name, value) for name, value in changes.items()}
+        checked = {name: GuildSettings.check(name, value) for name, value in changes.items()}
         with self._tx() as db:
             for name, value in checked.items():
                 if value == getattr(DEFAULTS, name):
@@ -233,7 +136,7 @@ class GuildStore:
                     db.execute(
                         "INSERT INTO guild_settings (guild_id, name, value) VALUES (?, ?, ?) "
                         "ON CONFLICT (guild_id, name) DO UPDATE SET value = excluded.value",
-                        (guild_id, name, json.dumps(value)),
+                        (guild_id, name, json.dumps(list(value) if isinstance(value, tuple) else value)),
                     )
         return self.get(guild_id)
 

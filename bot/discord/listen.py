@@ -21,13 +21,12 @@ from typing import Any, Protocol
 import discord
 
 from reactclip.bot.discord.errors import NotAllowed
-from reactclip.bot.discord.guild_store import GuildSettings
-from reactclip.bot.discord.text import quote_user_text
+from reactclip.bot.discord.guild_settings import GuildSettings, permission_name
 from reactclip.bot.discord.voice_receive import DaveVoiceRecvClient, SpeakerPcmSink, opus_problem
 from reactclip.bot.request import hash_user
 from reactclip.speech.segment import SegmentSettings, SpeakerSegmenters, Utterance
 from reactclip.speech.transcript import Transcript
-from reactclip.speech.wake import MAX_WAKE_PHRASE_CHARS, request_text
+from reactclip.speech.wake import request_text
 
 log = logging.getLogger(__name__)
 
@@ -71,21 +70,9 @@ async def connect_voice(channel: discord.VoiceChannel | discord.StageChannel) ->
     return client
 
 
-def permission_name(flag: str) -> str:
-    """ "move_members" -> "Move Members", as Discord's settings spell it."""
-    return flag.replace("_", " ").title()
-
-
-def voice_mode_line(settings: GuildSettings) -> str:
-    """Which utterances become requests, in words."""
-    if settings.voice_mode == "every":
-        return "every utterance"
-    return f'what starts with "{quote_user_text(settings.wake_phrase, MAX_WAKE_PHRASE_CHARS)}"'
-
-
 def listening_line(channel: discord.abc.GuildChannel, settings: GuildSettings) -> str:
     return (
-        f"🎙️ listening in {channel.mention}: {voice_mode_line(settings)} said there gets a clip here. "
+        f"🎙️ listening in {channel.mention}: {settings.voice_mode_line()} said there gets a clip here. "
         "Nothing is recorded: only the words of a request are used, once. `/reactclip stop` ends it."
     )
 

@@ -34,7 +34,8 @@ from reactclip.bot.discord.errors import (
     describe_discord,
     log_outcome,
 )
-from reactclip.bot.discord.guild_store import DEFAULTS, ClipRequest, GuildSettings, GuildStore
+from reactclip.bot.discord.guild_settings import DEFAULTS, GuildSettings
+from reactclip.bot.discord.guild_store import ClipRequest, GuildStore
 from reactclip.bot.discord.limits import Cooldown, LimitReached
 from reactclip.bot.discord.listen import Connect, VoiceListening, connect_voice
 from reactclip.bot.discord.messages import channel_ids, mentions_bot, referenced

@@ -6,6 +6,8 @@ owns (the service, the guild store, voice listening), so it is added with it (``
 from __future__ import annotations
 
 import asyncio
+import inspect
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import discord
@@ -13,35 +15,40 @@ from discord import app_commands
 from discord.ext import commands
 
 from reactclip.bot.discord.errors import NOT_ENABLED_HERE, NotAllowed
-from reactclip.bot.discord.guild_store import GuildSettingError, GuildSettings
-from reactclip.bot.discord.listen import permission_name, voice_mode_line
+from reactclip.bot.discord.guild_settings import (
+    GuildSettingError,
+    set_choices,
+    set_descriptions,
+    set_options,
+)
 from reactclip.bot.discord.messages import channel_ids
-from reactclip.bot.discord.reactions import STYLE_CHOICES, ReactCog
+from reactclip.bot.discord.reactions import STYLE_PRESETS, ReactCog
 from reactclip.bot.discord.replies import report_error, respond
-from reactclip.bot.discord.text import quote_user_text
 from reactclip.bot.request import Origin, hash_user
-from reactclip.engine.spec import MAX_FRAMES, MIN_FRAMES
-from reactclip.speech.wake import MAX_WAKE_PHRASE_CHARS, VOICE_MODES
-
-STRICTNESS_CHOICES = [app_commands.Choice(name=s, value=s) for s in ("standard", "strict")]
-VOICE_MODE_CHOICES = [app_commands.Choice(name=m, value=m) for m in VOICE_MODES]
-LISTEN_PERMISSION_CHOICES = [
-    app_commands.Choice(name=permission_name(flag), value=flag)
-    for flag in (
-        "move_members",
-        "mute_members",
-        "deafen_members",
-        "manage_channels",
-        "manage_guild",
-        "connect",
-    )
-]
 
 
 async def add_cogs(bot: commands.Bot, core: ReactCog) -> None:
     """Add ReactCog and the /reactclip commands that work on it."""
     await bot.add_cog(core)
     await bot.add_cog(ServerCog(core))
+
+
+def _settings_set_callback() -> Callable[[Any, discord.Interaction], Coroutine[Any, Any, None]]:
+    """The ``settings set`` callback, its options read from GuildSettings (guild_settings.py):
+    discord.py builds the command from this signature."""
+
+    async def settings_set(self: ServerCog, interaction: discord.Interaction, **changes: Any) -> None:
+        await self.save_settings(interaction, changes)
+
+    head = [
+        inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        inspect.Parameter(
+            "interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=discord.Interaction
+        ),
+    ]
+    settings_set.__signature__ = inspect.Signature([*head, *set_options()])  # type: ignore[attr-defined]
+    settings_set.__qualname__ = "ServerCog.settings_set"  # a method: discord.py then skips ``self``
+    return settings_set
 
 
 class ServerCog(commands.Cog, name="ReactclipServer"):
@@ -97,69 +104,30 @@ class ServerCog(commands.Cog, name="ReactclipServer"):
     @app_commands.checks.has_permissions(manage_guild=True)
     async def settings_show(self, interaction: discord.Interaction) -> None:
         await interaction.response.send_message(
-            describe_settings(self.core.guild_settings(interaction.guild_id)),
+            self.core.guild_settings(interaction.guild_id).describe(),
             ephemeral=True,
             allowed_mentions=discord.AllowedMentions.none(),
         )
 
-    @settings_group.command(name="set", description="Change reactclip's settings for this server")
-    @app_commands.checks.has_permissions(manage_guild=True)
-    @app_commands.describe(
-        default_style="The style when a request names none",
-        default_frames=f"The frame count when a request names none ({MIN_FRAMES}-{MAX_FRAMES})",
-        mascot="Who reacts when a message names no subject ('default' resets it)",
-        strictness="strict blocks on weaker evidence; never looser than standard",
-        allow_nsfw_channels="Allow adult content in channels Discord marks NSFW",
-        voice_triggers="Allow /reactclip listen: clips of what is said in a voice channel",
-        voice_mode="In voice: 'wake' reacts to what starts with the wake phrase, 'every' to everything",
-        wake_phrase="The words that start a request in voice (default: reaction)",
-        listen_permission="The permission a member needs to start or stop listening",
-        instant_preview="Post a quick sticker while a slow clip is made, then replace it",
-        voice_messages="Answer every voice message in the enabled channels, not only those sent to the bot",
-    )
-    @app_commands.choices(
-        default_style=STYLE_CHOICES,
-        strictness=STRICTNESS_CHOICES,
-        voice_mode=VOICE_MODE_CHOICES,
-        listen_permission=LISTEN_PERMISSION_CHOICES,
-    )
-    async def settings_set(
-        self,
-        interaction: discord.Interaction,
-        default_style: str | None = None,
-        default_frames: app_commands.Range[int, MIN_FRAMES, MAX_FRAMES] | None = None,
-        mascot: app_commands.Range[str, 1, 60] | None = None,
-        strictness: str | None = None,
-        allow_nsfw_channels: bool | None = None,
-        voice_triggers: bool | None = None,
-        voice_mode: str | None = None,
-        wake_phrase: app_commands.Range[str, 1, MAX_WAKE_PHRASE_CHARS] | None = None,
-        listen_permission: str | None = None,
-        instant_preview: bool | None = None,
-        voice_messages: bool | None = None,
-    ) -> None:
-        guild_id = _guild_id(interaction)
-        changes: dict[str, Any] = {
-            name: value
-            for name, value in (
-                ("default_style", default_style),
-                ("default_frames", default_frames),
-                ("strictness", strictness),
-                ("allow_nsfw_channels", allow_nsfw_channels),
-                ("voice_triggers", voice_triggers),
-                ("voice_mode", voice_mode),
-                ("wake_phrase", wake_phrase),
-                ("listen_permission", listen_permission),
-                ("instant_preview", instant_preview),
-                ("voice_messages", voice_messages),
+    settings_set: app_commands.Command[Any, ..., None] = settings_group.command(
+        name="set", description="Change reactclip's settings for this server"
+    )(
+        app_commands.checks.has_permissions(manage_guild=True)(
+            app_commands.choices(**set_choices(STYLE_PRESETS))(
+                app_commands.describe(**set_descriptions())(_settings_set_callback())
             )
-            if value is not None
-        }
-        if mascot is not None:
+        )
+    )
+
+    async def save_settings(self, interaction: discord.Interaction, changes: dict[str, Any]) -> None:
+        """``settings set``: the options given, checked all or none, then the settings as saved."""
+        guild_id = _guild_id(interaction)
+        changes = {name: value for name, value in changes.items() if value is not None}
+        if "mascot" in changes:
             await interaction.response.defer(ephemeral=True, thinking=True)
-            changes["mascot"] = await self._checked_mascot(mascot, guild_id)
+            changes["mascot"] = await self._checked_mascot(changes["mascot"], guild_id)
         updated = self.core.guild_store().set(guild_id, **changes)
-        await respond(interaction, "saved.\n" + describe_settings(updated))
+        await respond(interaction, "saved.\n" + updated.describe())
 
     @settings_group.command(name="channel", description="Turn reactclip on or off in a channel")
     @app_commands.checks.has_permissions(manage_guild=True)
@@ -176,13 +144,13 @@ class ServerCog(commands.Cog, name="ReactclipServer"):
         current = set(self.core.guild_settings(guild_id).enabled_channels)
         current = current | {channel.id} if enabled else current - {channel.id}
         updated = self.core.guild_store().set(guild_id, enabled_channels=tuple(current))
-        await respond(interaction, "saved.\n" + describe_settings(updated))
+        await respond(interaction, "saved.\n" + updated.describe())
 
     @settings_group.command(name="reset", description="Put every reactclip setting back to its default")
     @app_commands.checks.has_permissions(manage_guild=True)
     async def settings_reset(self, interaction: discord.Interaction) -> None:
         updated = self.core.guild_store().reset(_guild_id(interaction))
-        await respond(interaction, "reset.\n" + describe_settings(updated))
+        await respond(interaction, "reset.\n" + updated.describe())
 
     async def _checked_mascot(self, mascot: str, guild_id: int) -> str | None:
         """The mascot to store (None for 'default'), after the same text moderation as a request."""
@@ -193,26 +161,6 @@ class ServerCog(commands.Cog, name="ReactclipServer"):
         if not analysis.verdict.allowed:
             raise GuildSettingError(f"that mascot can't be used: {analysis.verdict.reason}")
         return mascot
-
-
-def describe_settings(settings: GuildSettings) -> str:
-    channels = ", ".join(f"<#{cid}>" for cid in settings.enabled_channels) or "every channel"
-    mascot = quote_user_text(settings.mascot) if settings.mascot else "the default"
-    return "\n".join(
-        [
-            f"channels: {channels}",
-            f"default style: {settings.default_style or 'the default'}",
-            f"default frames: {settings.default_frames or 'the default'}",
-            f"mascot: {mascot}",
-            f"moderation: {settings.strictness}",
-            f"adult content in NSFW channels: {'allowed' if settings.allow_nsfw_channels else 'off'}",
-            f"voice triggers: {'on' if settings.voice_triggers else 'off'}",
-            f"in voice: {voice_mode_line(settings)}",
-            f"who may start listening: members with {permission_name(settings.listen_permission)}",
-            f"instant sticker while a clip is made: {'on' if settings.instant_preview else 'off'}",
-            f"every voice message: {'on (rate-limited)' if settings.voice_messages else 'off'}",
-        ]
-    )
 
 
 def _guild_id(interaction: discord.Interaction) -> int:

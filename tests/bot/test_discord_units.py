@@ -21,15 +21,8 @@ from reactclip.bot.analysis import Analysis
 from reactclip.bot.discord.app import build_bot, intents
 from reactclip.bot.discord.context import is_nsfw_channel, request_origin
 from reactclip.bot.discord.errors import describe_discord
-from reactclip.bot.discord.guild_store import (
-    DEFAULTS,
-    MIGRATIONS,
-    SCHEMA_VERSION,
-    ClipRequest,
-    GuildSettingError,
-    GuildStore,
-    migrate,
-)
+from reactclip.bot.discord.guild_settings import DEFAULTS, GuildSettingError, GuildSettings
+from reactclip.bot.discord.guild_store import MIGRATIONS, SCHEMA_VERSION, ClipRequest, GuildStore, migrate
 from reactclip.bot.discord.limits import Cooldown, LimitReached
 from reactclip.bot.discord.progress import EditThrottle, ProgressMessage, describe_event
 from reactclip.bot.discord.reactions import ClipOptions, ReactCog
@@ -444,6 +437,25 @@ def test_commands_declare_their_options_and_permissions() -> None:
     assert [c["value"] for c in voice_options["voice_mode"]["choices"]] == ["wake", "every"]
     assert voice_options["wake_phrase"]["max_length"] == 40
     assert cog.ctx_menu.type is discord.AppCommandType.message
+
+
+def test_settings_set_offers_each_guild_setting_as_the_model_declares_it() -> None:
+    bot = commands.Bot(command_prefix="!", intents=discord.Intents.none())
+    server = ServerCog(ReactCog(bot, Settings(), load_models=False))
+    group = next(c for c in server.get_app_commands() if c.name == "reactclip").to_dict(bot.tree)
+    settings = next(o for o in group["options"] if o["name"] == "settings")
+    options = {o["name"]: o for o in next(o for o in settings["options"] if o["name"] == "set")["options"]}
+    fields = GuildSettings.model_fields
+    assert set(options) == set(fields) - {"enabled_channels"}  # channels have their own command
+    assert all(options[name]["description"] == fields[name].description for name in options)
+    assert not any(option["required"] for option in options.values())
+    assert (options["default_frames"]["min_value"], options["default_frames"]["max_value"]) == (8, 16)
+    assert options["mascot"]["max_length"] == 60
+    assert [c["value"] for c in options["strictness"]["choices"]] == ["standard", "strict"]
+    assert options["allow_nsfw_channels"]["type"] == discord.AppCommandOptionType.boolean.value
+    shown = DEFAULTS.describe().splitlines()
+    assert len(shown) == len(fields) - 1  # the wake phrase is shown in the voice mode's line
+    assert 'in voice: what starts with "reaction"' in shown
 
 
 def test_options_carry_only_the_spec_fields_the_requester_set() -> None:
