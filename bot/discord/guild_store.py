@@ -124,6 +124,10 @@ class GuildStore:
                 continue  # an edited or corrupt row falls back to the default, never looser
         return DEFAULTS.model_copy(update=changed)
 
+    def settings_for(self, guild_id: int | None) -> GuildSettings:
+        """A guild's settings; the defaults outside a guild (a DM)."""
+        return DEFAULTS if guild_id is None else self.get(guild_id)
+
     def set(self, guild_id: int, **changes: Any) -> GuildSettings:
         """Change some settings (checked first, all or none); a value equal to the default is
         dropped from the row so later default changes reach this guild."""

@@ -1,7 +1,7 @@
 """ReactCog: every Discord entry point that asks for a clip (``/react``, the "React with a clip"
 message menu, DMs and @mentions, voice messages, what is said in a voice channel, the buttons under a
-clip) turned into one ``Request`` for the ReactionService, whose events are shown in one message
-(``make_clip``): progress, a sticker first when the clip will take a while, then the clip.
+clip), each handed to the one path (answering.py: a ``Request`` for the ReactionService, its events
+shown in one message: progress, a sticker first when the clip will take a while, then the clip).
 
 Errors are typed inside and become one short, polite line here (``describe_discord``): ephemeral
 for interactions, a reply for messages. The /reactclip commands (voice listening, settings, status)
@@ -13,47 +13,39 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from reactclip.bot.discord.attachments import read_voice_message, voice_attachment
-from reactclip.bot.discord.context import is_private, request_origin
+from reactclip.bot.discord.answering import Answerer, ClipOptions
+from reactclip.bot.discord.attachments import voice_attachment
+from reactclip.bot.discord.context import is_private
 from reactclip.bot.discord.errors import (
-    NOT_ENABLED_HERE,
     NOTHING_TO_REACT_TO,
-    TOO_LARGE,
     NotAllowed,
     describe_discord,
     log_outcome,
 )
-from reactclip.bot.discord.guild_settings import DEFAULTS, GuildSettings
-from reactclip.bot.discord.guild_store import ClipRequest, GuildStore
+from reactclip.bot.discord.guild_settings import GuildSettings
+from reactclip.bot.discord.guild_store import GuildStore
 from reactclip.bot.discord.limits import Cooldown, LimitReached
 from reactclip.bot.discord.listen import Connect, VoiceListening, connect_voice
 from reactclip.bot.discord.messages import channel_ids, mentions_bot, referenced
-from reactclip.bot.discord.progress import EditThrottle
 from reactclip.bot.discord.replies import (
     InteractionReply,
     MessageReply,
     Reply,
     VoiceReply,
-    attachment,
-    header_for,
     report_error,
-    show_events,
 )
 from reactclip.bot.discord.settings import DiscordSettings
 from reactclip.bot.discord.text import strip_mention
-from reactclip.bot.discord.views import COG_NAME, Action, ClipButton, ClipView, new_request_id
-from reactclip.bot.request import Entry, Options, Request, hash_user
+from reactclip.bot.discord.views import COG_NAME, Action, ClipButton
+from reactclip.bot.request import Entry, hash_user
 from reactclip.bot.service import ReactionService
 from reactclip.bot.settings import Settings
 from reactclip.engine.executor import Busy
@@ -68,19 +60,6 @@ STYLE_PRESETS: list[str] = list(load_templates()["styles"])
 STYLE_CHOICES = [app_commands.Choice(name=style, value=style) for style in STYLE_PRESETS[:25]]
 UNASKED_QUIET = (NotUnderstood, AudioError, LimitReached, NotAllowed, Busy)
 """Failures not worth a word when nobody asked (a guild reacting to every voice message)."""
-
-
-@dataclass(frozen=True)
-class ClipOptions:
-    """What the requester chose; None falls back to the guild's, then the operator's default."""
-
-    style: str | None = None
-    frames: int | None = None
-    seed: int | None = None
-    remember: bool = True
-    """Keep the text for the Regenerate and Another style buttons. Off for voice: what someone said
-    is used for this one request and not kept (the clip then has no remake buttons)."""
-    entry: Entry = "slash"
 
 
 class ReactCog(commands.Cog, name=COG_NAME):
@@ -107,11 +86,10 @@ class ReactCog(commands.Cog, name=COG_NAME):
         self._load_models = load_models
         self.store = store
         self._owns_store = store is None
-        self.cooldown = Cooldown(self.discord_settings.cooldown_s, clock)
+        self.answer = Answerer(self.discord_settings, self.running_service, self.guild_store, clock)
+        """The one path every entry point here takes."""
         self.voice_message_rate = Cooldown(self.discord_settings.voice_message_interval_s, clock)
         """Per channel, for guilds that react to every voice message."""
-        self._waiting_remakes: set[int] = set()
-        """Users whose remake is waiting out their cooldown."""
         self.clock = clock
         self.started_at = clock()
         self.ctx_menu = app_commands.ContextMenu(name="React with a clip", callback=self.react_to_message)
@@ -179,7 +157,7 @@ class ReactCog(commands.Cog, name=COG_NAME):
     ) -> None:
         reply = InteractionReply(interaction, ephemeral=private)
         await reply.defer()
-        await self.make_clip(reply, text, interaction.channel, ClipOptions(style=style, frames=frames))
+        await self.answer.make_clip(reply, text, interaction.channel, ClipOptions(style=style, frames=frames))
 
     async def react_to_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
         """The "React with a clip" message menu. The target's text comes with the interaction, so
@@ -191,7 +169,7 @@ class ReactCog(commands.Cog, name=COG_NAME):
         reply = InteractionReply(interaction)
         await reply.defer()
         options = ClipOptions(entry="message_menu")
-        await self.make_clip(reply, recording or message.content, interaction.channel, options)
+        await self.answer.make_clip(reply, recording or message.content, interaction.channel, options)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -227,7 +205,7 @@ class ReactCog(commands.Cog, name=COG_NAME):
             # A voice message (this one, or the one a mention replies to) is heard, then goes the same way.
             recording = voice_attachment(target) if target is not None else None
             options = ClipOptions(entry="voice_message" if recording else entry)
-            await self.make_clip(reply, recording or text, message.channel, options)
+            await self.answer.make_clip(reply, recording or text, message.channel, options)
         except Exception as exc:
             guild_id = message.guild.id if message.guild else None
             await self._fail(reply, exc, guild_id, quiet=UNASKED_QUIET if unasked else ())
@@ -249,7 +227,9 @@ class ReactCog(commands.Cog, name=COG_NAME):
         with "slow down"."""
         reply = VoiceReply(speaker, channel)
         try:
-            await self.make_clip(reply, text, channel, ClipOptions(remember=False, entry="voice_channel"))
+            await self.answer.make_clip(
+                reply, text, channel, ClipOptions(remember=False, entry="voice_channel")
+            )
         except Exception as exc:
             await self._fail(reply, exc, speaker.guild.id, quiet=(LimitReached,) if asked else UNASKED_QUIET)
 
@@ -299,110 +279,7 @@ class ReactCog(commands.Cog, name=COG_NAME):
         await reply.defer()
         seed = secrets.randbelow(MAX_SEED + 1)
         options = ClipOptions(style=style, frames=request.frames, seed=seed, entry="button")
-        await self.make_clip(reply, request.text, interaction.channel, options)
-
-    # The one path -------------------------------------------------------------------------------
-
-    async def make_clip(
-        self, reply: Reply, what: str | discord.Attachment, channel: Any, options: ClipOptions
-    ) -> None:
-        """Limits, then the request through the ReactionService, its events shown in the one
-        message ``reply`` owns, ending with the clip and its buttons. ``what`` is the text, or a
-        voice message's recording, downloaded once the limits let it through (so a flood of
-        recordings costs nothing). Raises the typed errors for the caller's handler."""
-        requester = reply.requester
-        guild: discord.Guild | None = getattr(channel, "guild", None)
-        # A partial channel (not cached) still knows its guild's id.
-        guild_id: int | None = getattr(channel, "guild_id", None) or (guild.id if guild else None)
-        guild_settings = self.guild_settings(guild_id)
-        if guild_id is not None and not guild_settings.channel_enabled(*channel_ids(channel)):
-            raise NotAllowed(NOT_ENABLED_HERE)
-        if isinstance(what, str) and not what.strip():
-            raise NotAllowed(NOTHING_TO_REACT_TO)
-        service = self.running_service()
-        await self._take_turn(reply, requester.id, wait=options.entry == "button")
-        said = what if isinstance(what, str) else await self._recording(what)
-        request = Request(
-            said,
-            request_origin(options.entry, channel, requester.id, guild_settings.policy),
-            Options(
-                style=options.style or guild_settings.default_style,
-                frames=options.frames or guild_settings.default_frames,
-                seed=options.seed,
-                mascot=guild_settings.mascot,
-                preview_after_s=self._preview_after(guild_settings),
-            ),
-        )
-        throttle = EditThrottle(self.discord_settings.progress_interval_s, self.clock)
-        try:
-            async with contextlib.aclosing(service.handle(request)) as events:
-                clip, text = await show_events(reply, request, events, throttle)
-        except Busy:
-            self.cooldown.forget(requester.id)  # nothing was made; "try again in N s" must hold
-            raise
-        limit = self.discord_settings.max_attachment_bytes
-        if isinstance(guild, discord.Guild):
-            limit = min(limit, guild.filesize_limit)
-        if clip.size_bytes > limit:
-            raise NotAllowed(TOO_LARGE)
-        request_id = new_request_id()
-        kept_text = text if options.remember else ""
-        self.guild_store().save_request(
-            ClipRequest(
-                request_id,
-                requester.id,
-                guild_id,
-                kept_text,
-                request.options.style or clip.spec.style,
-                request.options.frames,
-            )
-        )
-        notes = [clip.spec.style, f"{clip.frames} frames"]
-        if clip.degraded:
-            notes.append("smaller than usual: the queue is busy")
-        ephemeral = isinstance(reply, InteractionReply) and reply.ephemeral
-        log.info(
-            "clip sent guild=%s user=%s seed=%s cache_hit=%s",
-            guild_id,
-            request.origin.user_hash,
-            clip.spec.seed,
-            clip.cache_hit,
-        )
-        await reply.show(
-            f"{header_for(text, request.is_audio)}\n-# {' · '.join(notes)}",
-            attachments=[attachment(clip)],
-            view=ClipView(request_id, deletable=not ephemeral, remakeable=options.remember),
-        )
-
-    async def _take_turn(self, reply: Reply, user_id: int, *, wait: bool) -> None:
-        """The user's cooldown. A new request inside it is turned down ("slow down"); a remake of
-        a clip they already have (a button) waits it out instead, saying how long, one remake per
-        person at a time."""
-        retry_s = self.cooldown.retry_after(user_id)
-        if retry_s > 0 and wait:
-            if user_id in self._waiting_remakes:
-                raise LimitReached("one remake at a time, please: the last one starts in a moment")
-            self._waiting_remakes.add(user_id)
-            try:
-                await reply.show(f"-# your remake starts in {math.ceil(retry_s)} s")
-                await asyncio.sleep(retry_s)
-            finally:
-                self._waiting_remakes.discard(user_id)
-        self.cooldown.hit(user_id)
-
-    async def _recording(self, recording: discord.Attachment) -> bytes:
-        """A voice message's audio, downloaded after the checks that need no download."""
-        listener = self.running_service().listener
-        return await read_voice_message(
-            recording, listener.settings, self.discord_settings.attachment_origins
-        )
-
-    def _preview_after(self, guild_settings: GuildSettings) -> float | None:
-        """A sticker first when the operator and the guild want one, for clips expected later
-        than ``instant_after_s`` (the service decides from the executor's estimate)."""
-        if not (self.discord_settings.instant_sticker and guild_settings.instant_preview):
-            return None
-        return self.discord_settings.instant_after_s
+        await self.answer.make_clip(reply, request.text, interaction.channel, options)
 
     # Shared with the /reactclip commands --------------------------------------------------------
 
@@ -413,7 +290,7 @@ class ReactCog(commands.Cog, name=COG_NAME):
         return presets[(index + 1) % len(presets)]
 
     def guild_settings(self, guild_id: int | None) -> GuildSettings:
-        return DEFAULTS if guild_id is None else self.guild_store().get(guild_id)
+        return self.guild_store().settings_for(guild_id)
 
     def guild_store(self) -> GuildStore:
         if self.store is None:

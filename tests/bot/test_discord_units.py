@@ -18,6 +18,7 @@ from discord.ext import commands
 from pydantic import BaseModel
 
 from reactclip.bot.analysis import Analysis
+from reactclip.bot.discord.answering import ClipOptions
 from reactclip.bot.discord.app import build_bot, intents
 from reactclip.bot.discord.context import is_nsfw_channel, request_origin
 from reactclip.bot.discord.errors import describe_discord
@@ -25,7 +26,7 @@ from reactclip.bot.discord.guild_settings import DEFAULTS, GuildSettingError, Gu
 from reactclip.bot.discord.guild_store import MIGRATIONS, SCHEMA_VERSION, ClipRequest, GuildStore, migrate
 from reactclip.bot.discord.limits import Cooldown, LimitReached
 from reactclip.bot.discord.progress import EditThrottle, ProgressMessage, describe_event
-from reactclip.bot.discord.reactions import ClipOptions, ReactCog
+from reactclip.bot.discord.reactions import ReactCog
 from reactclip.bot.discord.replies import Reply
 from reactclip.bot.discord.server import ServerCog
 from reactclip.bot.discord.settings import DiscordSettings
@@ -532,7 +533,7 @@ def test_a_request_ends_in_one_message_with_the_clip_and_its_buttons(state: Any,
     async def body(cog: ReactCog) -> None:
         cog.store.set(guild.id, default_frames=8, strictness="strict")
         reply = RecordingReply()
-        await cog.make_clip(reply, "@everyone I aced my exam!", channel, ClipOptions(style="anime"))
+        await cog.answer.make_clip(reply, "@everyone I aced my exam!", channel, ClipOptions(style="anime"))
         first, last = reply.shown[0], reply.shown[-1]
         assert "@everyone" not in first["content"] and "getting ready" in first["content"]
         assert last["attachments"][0].filename == "reactclip-00000007.mp4"
@@ -548,7 +549,7 @@ def test_a_request_ends_in_one_message_with_the_clip_and_its_buttons(state: Any,
         assert saved is not None and saved.user_id == 555 and saved.text == request.said
 
         with pytest.raises(LimitReached):  # the same user again, inside the cooldown
-            await cog.make_clip(RecordingReply(), "again", channel, ClipOptions())
+            await cog.answer.make_clip(RecordingReply(), "again", channel, ClipOptions())
 
     _run_cog(state, tmp_path, body)
 
@@ -560,7 +561,7 @@ def test_a_channel_that_is_not_enabled_is_turned_down(state: Any, tmp_path: Path
     async def body(cog: ReactCog) -> None:
         cog.store.set(guild.id, enabled_channels=(99,))
         with pytest.raises(Exception, match="not enabled in this channel"):
-            await cog.make_clip(RecordingReply(), "hello", channel, ClipOptions())
+            await cog.answer.make_clip(RecordingReply(), "hello", channel, ClipOptions())
         assert cog.service.requests == []
 
     _run_cog(state, tmp_path, body)
@@ -573,8 +574,8 @@ def test_a_busy_executor_gives_the_cooldown_back(state: Any, tmp_path: Path) -> 
     async def body(cog: ReactCog) -> None:
         cog.service.ending = Failed(Busy(4))
         with pytest.raises(Busy):
-            await cog.make_clip(RecordingReply(), "hello", channel, ClipOptions())
-        assert cog.cooldown.retry_after(555) == 0
+            await cog.answer.make_clip(RecordingReply(), "hello", channel, ClipOptions())
+        assert cog.answer.cooldown.retry_after(555) == 0
 
     _run_cog(state, tmp_path, body)
 
