@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Annotated, Any, get_args
 
 import typer
 
-from reactclip.bot.errors import UserInputError, describe, exit_code
+from reactclip.bot.errors import UserInputError, reported
+from reactclip.bot.model_downloads import models
 from reactclip.bot.settings import Settings
 from reactclip.engine.settings import BackendName
 from reactclip.engine.spec import MAX_FRAMES, MIN_FRAMES
@@ -38,6 +39,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 log = logging.getLogger("reactclip")
+app.add_typer(models, name="models")
 
 BACKENDS: tuple[BackendName, ...] = get_args(BackendName)
 CLI_USER = "cli"
@@ -75,11 +77,6 @@ def _backend_name(name: str) -> BackendName:
     raise UserInputError(f"backend {name!r} is not one of {', '.join(BACKENDS)}")
 
 
-def _fail(exc: BaseException) -> typer.Exit:
-    typer.echo(f"reactclip: {describe(exc)}", err=True)
-    return typer.Exit(exit_code(exc))
-
-
 def _origin(nsfw_channel: bool) -> Origin:
     from reactclip.bot.request import Origin, hash_user
 
@@ -115,7 +112,7 @@ def generate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the clip's metadata as JSON")] = False,
 ) -> None:
     """Make one reaction clip, from a message or from speech, and write it to a file."""
-    try:
+    with reported():
         message: str | Path
         if text is not None and audio is None:
             message = text
@@ -142,10 +139,6 @@ def generate(
             format=format,
         )
         _generate(settings, message, options, _origin(nsfw_channel), out, as_json)
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-    except Exception as exc:
-        raise _fail(exc) from None
 
 
 def _options(settings: Settings, *, style: str | None, mood: str | None, size: str, **chosen: Any) -> Options:
@@ -218,7 +211,7 @@ def analyze(
     raw_prompt: RawPromptOption = False,
 ) -> None:
     """Moderation verdict, emotion and prompt for a message, without generating anything."""
-    try:
+    with reported():
         if jsonl == (text is not None):
             raise UserInputError("give either a TEXT or --jsonl (texts on stdin), not both or neither")
         settings = Settings()
@@ -233,10 +226,6 @@ def analyze(
             results = _analyze_lines(analyzer, chunk, context, options)
             for line, result in zip(chunk, results, strict=True):
                 typer.echo(json.dumps(result or _empty_line(line), ensure_ascii=False))
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-    except Exception as exc:
-        raise _fail(exc) from None
 
 
 def _chunks(lines: Any, size: int) -> Iterator[list[str]]:
@@ -296,14 +285,10 @@ def transcribe(
     as_json: Annotated[bool, typer.Option("--json", help="Print the transcript as one JSON object")] = False,
 ) -> None:
     """Print the words heard in an audio file, with their timings and confidences (offline, Vosk)."""
-    try:
+    with reported():
         from reactclip.speech.listener import Listener
 
         transcript = Listener(Settings().speech).transcribe(file)
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-    except Exception as exc:
-        raise _fail(exc) from None
     if as_json:
         typer.echo(json.dumps(transcript.to_record(), ensure_ascii=False))
         return
@@ -319,63 +304,6 @@ def transcribe(
         typer.echo(f"  {word.start:7.2f} {word.end:7.2f}  {word.confidence:.2f}  {word.text}")
 
 
-models = typer.Typer(help="Download the models reactclip runs offline.", no_args_is_help=True)
-app.add_typer(models, name="models")
-
-
-@models.command("vosk")
-def models_vosk(
-    name: Annotated[
-        str | None, typer.Argument(help="A model of the official Vosk list (default: the configured one)")
-    ] = None,
-    to: Annotated[Path | None, typer.Option(help="Unpack here (default: where the settings point)")] = None,
-    force: Annotated[bool, typer.Option(help="Replace a model already there")] = False,
-    archive: Annotated[
-        Path | None,
-        typer.Option(help="Install this model zip, downloaded on another machine, instead of downloading"),
-    ] = None,
-    md5: Annotated[str | None, typer.Option(help="With --archive: the MD5 the model list gives")] = None,
-) -> None:
-    """Download a Vosk speech model from the official list, check its MD5 and unpack it where the
-    settings point (REACTCLIP_VOSK_MODEL); or, with --archive, install a zip fetched elsewhere."""
-    try:
-        from reactclip.speech.models import find_model, install_archive, install_model, is_model_dir
-        from reactclip.speech.settings import DEFAULT_VOSK_MODEL
-
-        speech = Settings().speech
-        configured = speech.vosk_model
-        if name is None and archive is not None and archive.name.endswith(".zip"):
-            name = archive.name.removesuffix(".zip")  # the official zips are named after the model
-        target = to or _model_target(configured, name)
-        name = name or DEFAULT_VOSK_MODEL
-        if is_model_dir(target) and not force:
-            typer.echo(f"a Vosk model is already at {target} (--force replaces it)")
-            return
-        if archive is not None:
-            install_archive(archive, target, md5=md5, replace=force)
-        else:
-            entry = find_model(speech.vosk_model_list_url, name, speech.download_timeout_s)
-            typer.echo(
-                f"downloading {entry.name} ({entry.size / 1024 / 1024:.0f} MiB) from {entry.url}", err=True
-            )
-            install_model(entry, target, speech.download_timeout_s, replace=force)
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-    except Exception as exc:
-        raise _fail(exc) from None
-    typer.echo(f"installed {name} at {target}")
-    if target.expanduser().resolve() != configured.expanduser().resolve():
-        typer.echo(f"to use it: export REACTCLIP_VOSK_MODEL={target}")
-
-
-def _model_target(configured: Path, name: str | None) -> Path:
-    """The configured model directory for the default model (or its own name), else a folder
-    named after the model beside it."""
-    if name is None or name == configured.name:
-        return configured
-    return configured.parent / name
-
-
 @app.command()
 def worker(
     backend: Annotated[
@@ -389,7 +317,7 @@ def worker(
 ) -> None:
     """Serve the distributed queue: render clips for any number of bot processes (one GPU call at a
     time). Clips go into the shared Redis cache when REACTCLIP_ENGINE__CACHE__STORE=redis."""
-    try:
+    with reported():
         if backend is not None:
             _backend_name(backend)
         settings = Settings()
@@ -407,24 +335,16 @@ def worker(
             concurrency=concurrency,
             **frame_hooks(frames),
         )
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-    except Exception as exc:
-        raise _fail(exc) from None
 
 
 @app.command()
 def run() -> None:
     """Run the Discord bot on embedded defaults (token: REACTCLIP_DISCORD__TOKEN or [discord] token
     in the config file, never in the repository)."""
-    try:
+    with reported():
         from reactclip.bot.discord.app import run_bot
 
         run_bot(Settings())
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-    except Exception as exc:
-        raise _fail(exc) from None
 
 
 @app.command()
@@ -435,12 +355,10 @@ def sync(
     ] = None,
 ) -> None:
     """Register the slash commands and the message menu with Discord."""
-    try:
+    with reported():
         from reactclip.bot.discord.app import sync_commands
 
         names = sync_commands(Settings(), guild)
-    except Exception as exc:
-        raise _fail(exc) from None
     typer.echo(f"synced {len(names)} commands: {', '.join(names)}")
 
 

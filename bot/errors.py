@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
 
 from reactclip.bot.refusals import Refused
 from reactclip.engine.backends.base import BackendError
@@ -49,3 +53,18 @@ def exit_code(exc: BaseException) -> int:
     if isinstance(exc, Refused):
         return 3
     return 2 if isinstance(exc, SpecError | UserInputError | AudioError | NotUnderstood) else 1
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    """A CLI command's body: Ctrl-C exits with 130, any error becomes its one line on stderr and
+    its exit code (``exit_code``), never a traceback."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:
+        typer.echo(f"reactclip: {describe(exc)}", err=True)
+        raise typer.Exit(exit_code(exc)) from None
