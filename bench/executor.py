@@ -56,10 +56,10 @@ from reactclip.engine.backends.base import (
 )
 from reactclip.engine.backends.sticker import StickerBackend, render_clip
 from reactclip.engine.cache import LocalClipStore, RedisClipStore, cache_key
+from reactclip.engine.cache.store import ClipStore
 from reactclip.engine.clip import Clip, StageTimings
 from reactclip.engine.clipmaker import ClipMaker
 from reactclip.engine.executor import Busy, ExecutorError, ExecutorSettings, InProcessExecutor, Priority
-from reactclip.engine.executor.executor import ClipStore
 from reactclip.engine.executor.load import work_units
 from reactclip.engine.spec import GenerationSpec, seed_for
 

@@ -7,6 +7,7 @@ blocking path is tested on constructed detector outputs and no explicit image li
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Mapping, Sequence
@@ -137,12 +138,11 @@ def _box(values: Sequence[Any]) -> tuple[int, int, int, int]:
     return int(x), int(y), int(w), int(h)
 
 
-_SHARED_DETECTOR = NudeNetDetector()
-
-
+@functools.cache
 def shared_detector() -> NudeNetDetector:
-    """The process-wide detector every default ``FrameModerator`` uses (the model loads once)."""
-    return _SHARED_DETECTOR
+    """The process-wide detector every default ``FrameModerator`` uses (built on first use; its
+    model loads once, on the first frame)."""
+    return NudeNetDetector()
 
 
 def sample_frame_indices(num_frames: int, sample_frames: int) -> list[int]:

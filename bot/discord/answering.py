@@ -21,7 +21,7 @@ from reactclip.bot.discord.attachments import read_voice_message
 from reactclip.bot.discord.context import request_origin
 from reactclip.bot.discord.errors import NOT_ENABLED_HERE, NOTHING_TO_REACT_TO, TOO_LARGE, NotAllowed
 from reactclip.bot.discord.guild_settings import GuildSettings
-from reactclip.bot.discord.guild_store import ClipRequest, GuildStore
+from reactclip.bot.discord.guild_store import GuildStore, PostedClip
 from reactclip.bot.discord.limits import Cooldown, LimitReached
 from reactclip.bot.discord.messages import channel_ids
 from reactclip.bot.discord.progress import EditThrottle
@@ -115,7 +115,7 @@ class Answerer:
         request_id = new_request_id()
         kept_text = text if options.remember else ""
         self._store().save_request(
-            ClipRequest(
+            PostedClip(
                 request_id,
                 requester.id,
                 guild_id,

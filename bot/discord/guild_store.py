@@ -60,7 +60,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 @dataclass(frozen=True)
-class ClipRequest:
+class PostedClip:
     """What a posted clip was made from; its buttons carry only ``request_id``."""
 
     request_id: str
@@ -151,7 +151,7 @@ class GuildStore:
 
     # Clip requests ------------------------------------------------------------------------------
 
-    def save_request(self, request: ClipRequest) -> None:
+    def save_request(self, request: PostedClip) -> None:
         now = self._clock()
         with self._tx() as db:
             db.execute("DELETE FROM clip_requests WHERE created < ?", (now - self.request_ttl_s,))
@@ -168,7 +168,7 @@ class GuildStore:
                 ),
             )
 
-    def load_request(self, request_id: str) -> ClipRequest | None:
+    def load_request(self, request_id: str) -> PostedClip | None:
         """The request, or None when unknown or older than ``request_ttl_s``."""
         with self._lock:
             row = self._db.execute(
@@ -176,7 +176,7 @@ class GuildStore:
                 "WHERE request_id = ? AND created >= ?",
                 (request_id, self._clock() - self.request_ttl_s),
             ).fetchone()
-        return ClipRequest(*row) if row else None
+        return PostedClip(*row) if row else None
 
     # Feedback -----------------------------------------------------------------------------------
 

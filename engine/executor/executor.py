@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 
 from reactclip.engine.backends.base import (
     Backend,
@@ -41,6 +41,7 @@ from reactclip.engine.backends.base import (
     StopCheck,
     takes_should_stop,
 )
+from reactclip.engine.cache.store import ClipStore
 from reactclip.engine.clip import Clip
 from reactclip.engine.clipmaker import ClipMaker, Inspector
 from reactclip.engine.encode import DISCORD_UPLOAD_LIMIT
@@ -66,14 +67,6 @@ BackendFactory = Callable[[str], Backend]
 CachePolicy = Callable[[Clip], bool]
 KeyFunction = Callable[[GenerationSpec], str]
 AlertHook = Callable[[Alert], Awaitable[None]]
-
-
-class ClipStore(Protocol):
-    """The part of engine.cache's store the executor uses."""
-
-    async def get(self, key: str) -> Clip | None: ...
-
-    async def put(self, key: str, clip: Clip) -> object: ...
 
 
 @dataclass

@@ -4,9 +4,11 @@ operator's templates."""
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from reactclip.engine.mood import Intensity, Mood
@@ -37,9 +39,10 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 
 @cache
-def load_templates(path: Path | None = None) -> dict[str, Any]:
+def load_templates(path: Path | None = None) -> Mapping[str, Any]:
     """The shipped templates, with an operator's TOML file (if given) laid over them: a file that
-    sets only ``[prompt] default_subject`` or adds one style keeps everything else."""
+    sets only ``[prompt] default_subject`` or adds one style keeps everything else. Read-only (the
+    result is cached and shared): tables are mappings, arrays tuples."""
     text = resources.files("reactclip.engine.prompting").joinpath("templates.toml").read_text("utf-8")
     templates = tomllib.loads(text)
     if path is not None:
@@ -50,7 +53,15 @@ def load_templates(path: Path | None = None) -> dict[str, Any]:
     missing = [m.value for m in Mood if m.value not in templates.get("moods", {})]
     if missing:
         raise SpecError("templates", f"{path or 'templates.toml'} has no [moods.{missing[0]}] table")
-    return templates
+    return _read_only(templates)
+
+
+def _read_only(value: Any) -> Any:
+    if isinstance(value, dict):
+        return MappingProxyType({key: _read_only(item) for key, item in value.items()})
+    if isinstance(value, list):
+        return tuple(_read_only(item) for item in value)
+    return value
 
 
 def short_caption(text: str, limit: int = CAPTION_CHARS) -> str:

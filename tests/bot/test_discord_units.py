@@ -23,7 +23,7 @@ from reactclip.bot.discord.app import build_bot, intents
 from reactclip.bot.discord.context import is_nsfw_channel, request_origin
 from reactclip.bot.discord.errors import describe_discord
 from reactclip.bot.discord.guild_settings import DEFAULTS, GuildSettingError, GuildSettings
-from reactclip.bot.discord.guild_store import MIGRATIONS, SCHEMA_VERSION, ClipRequest, GuildStore, migrate
+from reactclip.bot.discord.guild_store import MIGRATIONS, SCHEMA_VERSION, GuildStore, PostedClip, migrate
 from reactclip.bot.discord.limits import Cooldown, LimitReached
 from reactclip.bot.discord.progress import EditThrottle, ProgressMessage, describe_event
 from reactclip.bot.discord.reactions import ReactCog
@@ -120,7 +120,7 @@ def test_migrations_from_an_older_schema_run_once(tmp_path: Path) -> None:
     upgraded = GuildStore(path)
     assert upgraded.applied == list(range(2, SCHEMA_VERSION + 1))
     assert upgraded.get(7).default_style == "comic"  # the old data survived
-    upgraded.save_request(ClipRequest("ab" * 8, 5, 7, "hello", None, None))
+    upgraded.save_request(PostedClip("ab" * 8, 5, 7, "hello", None, None))
     upgraded.close()
 
     again = GuildStore(path)
@@ -154,7 +154,7 @@ def test_feedback_keeps_one_vote_per_person_per_clip(store: GuildStore) -> None:
 def test_clip_requests_expire(tmp_path: Path) -> None:
     clock = FakeClock()
     store = GuildStore(tmp_path / "g.sqlite3", request_ttl_s=60, clock=clock)
-    request = ClipRequest("0123456789abcdef", 5, None, "so hyped", "anime", 12)
+    request = PostedClip("0123456789abcdef", 5, None, "so hyped", "anime", 12)
     store.save_request(request)
     assert store.load_request(request.request_id) == request
     clock.now += 61
