@@ -24,11 +24,10 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
 
 from reactclip.engine.backends.base import (
     Backend,
@@ -45,10 +44,11 @@ from reactclip.engine.cache.store import ClipStore
 from reactclip.engine.clip import Clip
 from reactclip.engine.clipmaker import ClipMaker, Inspector
 from reactclip.engine.encode import DISCORD_UPLOAD_LIMIT
-from reactclip.engine.executor.abtest import DEFAULT_VARIANT, VariantChooser
+from reactclip.engine.executor.abtest import DEFAULT_VARIANT
 from reactclip.engine.executor.base import ExecutorStats
 from reactclip.engine.executor.batching import pick_batch
-from reactclip.engine.executor.errors import Busy, Cancelled, ExecutorError, GenerationFailed, ShuttingDown
+from reactclip.engine.executor.core import ExecutorCore, deliver, fail_all
+from reactclip.engine.executor.errors import Busy, Cancelled, ShuttingDown
 from reactclip.engine.executor.events import Decoding, EventCallback, Queued, Started, Step
 from reactclip.engine.executor.failover import Alert, Failover, post_webhook
 from reactclip.engine.executor.handle import ClipHandle
@@ -87,7 +87,7 @@ def empty_cuda_cache() -> None:
         torch.cuda.empty_cache()
 
 
-class InProcessExecutor:
+class InProcessExecutor(ExecutorCore):
     """Queues, batches and renders requests on one GPU owned by one worker thread.
 
     ``backends(name)`` builds a backend on the worker thread the first time a name is needed: a
@@ -107,7 +107,8 @@ class InProcessExecutor:
         key_fn: KeyFunction | None = None,
         on_alert: AlertHook | None = None,
     ) -> None:
-        self.settings = settings = settings or ExecutorSettings()
+        settings = settings or ExecutorSettings()
+        super().__init__(settings)
         self._factory = backends
         self._upload_limit = upload_limit_bytes
         self._inspect = inspect
@@ -116,7 +117,6 @@ class InProcessExecutor:
         self._key_fn = key_fn
         self._on_alert = on_alert
 
-        self._chooser = VariantChooser(settings.variants) if settings.variants else None
         self._failover = Failover(settings.fallbacks, settings.failure_threshold)
         self._cost = CostModel(settings.seconds_per_unit, settings.batch_overhead_s)
         self._queues = {priority: FairQueue() for priority in Priority}
@@ -130,7 +130,6 @@ class InProcessExecutor:
         """Set to ask the call on the GPU to stop; None while the running call may not be preempted."""
         self._variants_ok: set[str] = set(settings.variants)
         """Variants the primary has rendered: what the probe checks (a bogus name would never pass)."""
-        self.counters: Counter[str] = Counter()
         self._made: Counter[str] = Counter()
 
         self._backends: dict[str, Backend] = {}
@@ -138,10 +137,8 @@ class InProcessExecutor:
         self._gpu = ThreadPoolExecutor(1, thread_name_prefix="reactclip-gpu")
         self._encoders = ThreadPoolExecutor(settings.encode_workers, thread_name_prefix="reactclip-encode")
         self._wakeup = asyncio.Event()
-        self._tasks: set[asyncio.Task[None]] = set()
         self._dispatcher: asyncio.Task[None] | None = None
         self._prober: asyncio.Task[None] | None = None
-        self._closing = False
         self._stopped: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> InProcessExecutor:
@@ -168,9 +165,8 @@ class InProcessExecutor:
         self._check_open()
         self._start()
         priority = Priority(priority)
-        if self._chooser is not None:
-            spec = self._chooser.assign(spec, user)
-        handle = ClipHandle(spec, priority.value, guild or f"dm:{user}", user, on_event, self._cancel)
+        handle = self._new_handle(spec, priority, guild, user, on_event)
+        spec = handle.spec
 
         key = self._key(spec)
         cached = await self._lookup(key)
@@ -274,10 +270,6 @@ class InProcessExecutor:
         await asyncio.shield(self._stopped)
 
     # Admission.
-
-    def _check_open(self) -> None:
-        if self._closing:
-            raise ShuttingDown()
 
     def _start(self) -> None:
         if self._dispatcher is None:
@@ -614,10 +606,7 @@ class InProcessExecutor:
     def _deliver(job: Job, handle: ClipHandle) -> None:
         assert job.clip is not None
         handle.made_by = job.made_by
-        queued = max((job.started_at or time.monotonic()) - handle.submitted_at, 0.0)
-        handle._resolve(
-            dataclasses.replace(job.clip, timings=dataclasses.replace(job.clip.timings, queued=queued))
-        )
+        deliver(handle, job.clip, job.started_at)
 
     def _encode(self, job: Job, rendered: _Rendered) -> Clip:
         """On an encode thread: the inspector sees the frames before anything is encoded or kept."""
@@ -645,22 +634,12 @@ class InProcessExecutor:
 
     def _fail(self, job: Job, error: BaseException) -> None:
         self._forget(job)
-        if not isinstance(error, ExecutorError):
-            failed = GenerationFailed(f"the clip could not be made: {error}")
-            failed.__cause__ = error
-            error = failed
-        for handle in job.handles:
-            handle._fail(error)
+        fail_all(job.handles, error)
 
     def _forget(self, job: Job) -> None:
         key = job.key
         if key is not None and self._inflight.get(key) is job:
             del self._inflight[key]
-
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     # Failover: alerts and the probe that switches back.
 
@@ -702,8 +681,7 @@ class InProcessExecutor:
     async def _stop(self) -> None:
         if self._dispatcher is not None:
             await asyncio.gather(self._dispatcher, return_exceptions=True)  # a crash is logged already
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._drain_tasks()
         if self._prober is not None:
             self._prober.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -20,10 +20,8 @@ import dataclasses
 import logging
 import time
 import uuid
-from collections import Counter
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.constants import abort_jobs_ss, result_key_prefix
@@ -35,8 +33,8 @@ from redis.exceptions import RedisError
 from reactclip.engine.cache import RedisClipStore
 from reactclip.engine.cache.record import decode_record
 from reactclip.engine.clip import Clip
-from reactclip.engine.executor.abtest import VariantChooser
 from reactclip.engine.executor.base import ExecutorStats
+from reactclip.engine.executor.core import ExecutorCore, deliver, fail_all
 from reactclip.engine.executor.distributed.protocol import (
     DEFAULT_QUEUE,
     EXPIRES,
@@ -51,7 +49,7 @@ from reactclip.engine.executor.distributed.protocol import (
     queue_lengths,
     waiters_key,
 )
-from reactclip.engine.executor.errors import Busy, Cancelled, ExecutorError, GenerationFailed, ShuttingDown
+from reactclip.engine.executor.errors import Busy, Cancelled, GenerationFailed, ShuttingDown
 from reactclip.engine.executor.events import EventCallback, ProgressEvent, Queued, Started
 from reactclip.engine.executor.handle import ClipHandle
 from reactclip.engine.executor.load import CostModel
@@ -85,7 +83,7 @@ class _Flight:
     task: asyncio.Task[None] | None = None
 
 
-class DistributedExecutor:
+class DistributedExecutor(ExecutorCore):
     """Queues requests for ``reactclip worker`` processes through the Redis at ``redis_url``.
 
     ``store`` is the Redis clip store the workers write to (same server and prefix), and ``key_fn``
@@ -103,21 +101,17 @@ class DistributedExecutor:
         key_fn: KeyFunction | None = None,
         poll_interval_s: float = 0.5,
     ) -> None:
-        self.settings = settings or ExecutorSettings()
+        super().__init__(settings or ExecutorSettings())
         self.queue_name = queue_name
         self._redis_settings = RedisSettings.from_dsn(redis_url)
         self._store = store
         self._key_fn = key_fn if store is not None else None
         self._poll_s = poll_interval_s
         self._cost = CostModel(self.settings.seconds_per_unit, self.settings.batch_overhead_s)
-        self._chooser = VariantChooser(self.settings.variants) if self.settings.variants else None
         self._redis: ArqRedis | None = None
         self._flights: dict[str, _Flight] = {}
         self._queued = {priority: 0 for priority in Priority}
         """Queue lengths as last read (at each submit)."""
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._closing = False
-        self.counters: Counter[str] = Counter()
 
     async def __aenter__(self) -> DistributedExecutor:
         return self
@@ -141,10 +135,8 @@ class DistributedExecutor:
         when Redis cannot be reached."""
         self._check_open()
         priority = Priority(priority)
-        if self._chooser is not None:
-            # Chosen here, not on the worker, so that the cache key names the arm.
-            spec = self._chooser.assign(spec, user)
-        handle = ClipHandle(spec, priority.value, guild or f"dm:{user}", user, on_event, self._cancel)
+        handle = self._new_handle(spec, priority, guild, user, on_event)
+        spec = handle.spec  # on its A/B arm: chosen here, not on the worker, so the key names it
         key = self._key_fn(spec) if self._key_fn is not None else None
         try:
             if key is not None:
@@ -230,17 +222,12 @@ class DistributedExecutor:
                     handle._fail(ShuttingDown())
                 self._forget(flight)
                 self._spawn(self._withdraw(flight))
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._drain_tasks()
         if self._redis is not None:
             await self._redis.aclose()
             self._redis = None
 
     # Admission.
-
-    def _check_open(self) -> None:
-        if self._closing:
-            raise ShuttingDown()
 
     async def _connect(self) -> ArqRedis:
         if self._redis is None:
@@ -396,18 +383,10 @@ class DistributedExecutor:
         if flight.started_at is not None:
             self._cost.observe([flight.spec], COST_KEY, time.monotonic() - flight.started_at)
         for handle in flight.handles:
-            queued = max((flight.started_at or time.monotonic()) - handle.submitted_at, 0.0)
-            handle._resolve(
-                dataclasses.replace(clip, timings=dataclasses.replace(clip.timings, queued=queued))
-            )
+            deliver(handle, clip, flight.started_at)
 
     def _fail(self, flight: _Flight, error: BaseException) -> None:
-        if not isinstance(error, ExecutorError):
-            failed = GenerationFailed(f"the clip could not be made: {error}")
-            failed.__cause__ = error
-            error = failed
-        for handle in flight.handles:
-            handle._fail(error)
+        fail_all(flight.handles, error)
 
     # Cancelling.
 
@@ -442,9 +421,3 @@ class DistributedExecutor:
     def _forget(self, flight: _Flight) -> None:
         if self._flights.get(flight.job_id) is flight:
             del self._flights[flight.job_id]
-
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
