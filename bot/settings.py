@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from platformdirs import user_config_path
 from pydantic import Field
 from pydantic_settings import (
     BaseSettings,
@@ -28,7 +29,7 @@ from reactclip.moderation.settings import ModerationSettings
 from reactclip.speech.settings import SpeechSettings
 
 CONFIG_ENV = "REACTCLIP_CONFIG"
-DEFAULT_CONFIG_PATH = Path("~/.config/reactclip/config.toml").expanduser()
+DEFAULT_CONFIG_PATH = user_config_path("reactclip") / "config.toml"
 
 
 def config_path() -> Path | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from platformdirs import user_cache_path
 from pydantic import BaseModel, Field
 
 from reactclip.engine.encode import DISCORD_UPLOAD_LIMIT
@@ -64,7 +65,9 @@ class CacheSettings(BaseModel):
     store: Literal["local", "redis", "none"] = Field(
         "local", description="local = SQLite index + files on this machine; redis = shared by every process"
     )
-    dir: Path = Field(Path("~/.cache/reactclip/clips"), description="The local store's folder")
+    dir: Path = Field(
+        default_factory=lambda: user_cache_path("reactclip") / "clips", description="The local store's folder"
+    )
     max_bytes: int = Field(2 * 1024**3, ge=1024 * 1024, description="The local store's size cap (LRU)")
     redis_url: str = "redis://127.0.0.1:6379/0"
     ttl_s: int = Field(7 * 24 * 3600, ge=1, description="How long a clip stays in the Redis store")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from platformdirs import user_cache_path
 from pydantic import BaseModel, Field
 
 
@@ -15,7 +16,8 @@ class ModerationSettings(BaseModel):
         "or eager PyTorch",
     )
     onnx_dir: Path = Field(
-        Path("~/.cache/reactclip/onnx"), description="Where the ONNX graphs exported on first use are kept"
+        default_factory=lambda: user_cache_path("reactclip") / "onnx",
+        description="Where the ONNX graphs exported on first use are kept",
     )
     classifier_dir: Path | None = Field(
         None, description="A local transformers text-classification model used as a third text layer"

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from platformdirs import user_data_path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DEFAULT_VOSK_MODEL = "vosk-model-small-en-us-0.15"
-VOSK_MODELS_DIR = Path("~/.local/share/reactclip/vosk")
 VOSK_MODEL_LIST_URL = "https://alphacephei.com/vosk/models/model-list.json"
 
 
@@ -21,7 +21,7 @@ class SpeechSettings(BaseModel):
     model_config = ConfigDict(validate_default=True)
 
     vosk_model: Path = Field(
-        VOSK_MODELS_DIR / DEFAULT_VOSK_MODEL,
+        default_factory=lambda: user_data_path("reactclip") / "vosk" / DEFAULT_VOSK_MODEL,
         description="The Vosk model directory (REACTCLIP_VOSK_MODEL); `reactclip models vosk` fills it",
     )
     vosk_model_list_url: str = Field(

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from platformdirs import user_data_path
 from pydantic import BaseModel, Field, SecretStr
 
 from reactclip.engine.encode import DISCORD_UPLOAD_LIMIT
-
-DEFAULT_GUILD_DB = Path("~/.local/share/reactclip/guilds.sqlite3")
 
 
 class DiscordSettings(BaseModel):
@@ -32,7 +31,10 @@ class DiscordSettings(BaseModel):
     instant_after_s: float = Field(
         2.0, ge=0, description="Post the sticker first only when the clip is expected to take longer"
     )
-    guild_db: Path = Field(DEFAULT_GUILD_DB, description="The per-guild settings and feedback database")
+    guild_db: Path = Field(
+        default_factory=lambda: user_data_path("reactclip") / "guilds.sqlite3",
+        description="The per-guild settings and feedback database",
+    )
     max_attachment_bytes: int = Field(
         DISCORD_UPLOAD_LIMIT,
         ge=1024,
