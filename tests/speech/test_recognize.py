@@ -5,6 +5,7 @@ partials, sharing), never what the words are."""
 from __future__ import annotations
 
 import asyncio
+import difflib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -97,11 +98,15 @@ def test_two_threads_recognise_at_once_with_one_shared_model(
             )
         )
 
-    # Kaldi's word confidences vary slightly from run to run, so compare what must not vary.
-    alone = transcriber.transcribe(speech_pcm)
+    # Kaldi's search varies slightly from run to run (more under load: a word more or less), so
+    # compare what must not vary (the audio's length) and that both heard essentially the same
+    # words: a recognizer sharing state across threads would mix or lose them.
+    alone = [w.text for w in transcriber.transcribe(speech_pcm).words]
+    assert alone
     for transcript in asyncio.run(both()):
-        assert transcript.duration_s == alone.duration_s
-        assert len(transcript.words) >= len(alone.words) - 2
+        assert transcript.duration_s == pytest.approx(len(speech_pcm) / 2 / 16_000, abs=0.05)
+        heard = [w.text for w in transcript.words]
+        assert difflib.SequenceMatcher(None, alone, heard).ratio() >= 0.6, (alone, heard)
 
 
 def test_a_missing_model_says_how_to_get_one(tmp_path: Path) -> None:
