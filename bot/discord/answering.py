@@ -107,10 +107,9 @@ class Answerer:
         except Busy:
             self.cooldown.forget(requester.id)  # nothing was made; "try again in N s" must hold
             raise
-        limit = self.discord_settings.max_attachment_bytes
-        if isinstance(guild, discord.Guild):
-            limit = min(limit, guild.filesize_limit)
-        if clip.size_bytes > limit:
+        # The engine encodes under its upload limit (the one setting for it); a guild's own
+        # limit is never below Discord's default, but a partial guild's is unknown until here.
+        if isinstance(guild, discord.Guild) and clip.size_bytes > guild.filesize_limit:
             raise NotAllowed(TOO_LARGE)
         request_id = new_request_id()
         kept_text = text if options.remember else ""

@@ -10,8 +10,6 @@ from pathlib import Path
 from platformdirs import user_data_path
 from pydantic import BaseModel, Field, SecretStr
 
-from reactclip.engine.encode import DISCORD_UPLOAD_LIMIT
-
 
 class DiscordSettings(BaseModel):
     """How the bot talks to Discord and how much one user or one guild may ask of it."""
@@ -34,11 +32,6 @@ class DiscordSettings(BaseModel):
     guild_db: Path = Field(
         default_factory=lambda: user_data_path("reactclip") / "guilds.sqlite3",
         description="The per-guild settings and feedback database",
-    )
-    max_attachment_bytes: int = Field(
-        DISCORD_UPLOAD_LIMIT,
-        ge=1024,
-        description="The largest clip sent (the guild's own limit also applies)",
     )
     progress_interval_s: float = Field(1.5, gt=0, description="At most one progress edit this often")
     attachment_origins: tuple[str, ...] = Field(

@@ -378,8 +378,7 @@ def test_the_token_never_appears_in_repr_str_or_dumps() -> None:
 def test_discord_settings_defaults() -> None:
     section = DiscordSettings()
     assert section.token is None and section.sync_guild is None
-    assert section.guild_db == Path("~/.local/share/reactclip/guilds.sqlite3")
-    assert section.max_attachment_bytes == 10 * 1024 * 1024
+    assert section.guild_db == Path.home() / ".local/share/reactclip/guilds.sqlite3"
     assert section.progress_interval_s == 1.5
 
 
