@@ -1,6 +1,6 @@
 """Audio as a person sends it -> the words in it: decode (ffmpeg), then recognise (Vosk).
 
-The bot's orchestrator and the CLI each hold one. The model loads on first use, not before: a bot
+The bot's ReactionService and the CLI each hold one. The model loads on first use, not before: a bot
 that only ever sees text never pays for it. Everything here is CPU-bound and blocking; on an event
 loop, call it through ``asyncio.to_thread``.
 """
@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 from reactclip.speech.decode import decode_audio
-from reactclip.speech.recognize import VoskTranscriber, heard_text
+from reactclip.speech.recognize import VoskTranscriber
 from reactclip.speech.settings import SpeechSettings
 from reactclip.speech.transcript import Transcript
 
@@ -34,4 +34,4 @@ class Listener:
 
     def hear(self, audio: bytes | Path) -> str:
         """The text to react to; NotUnderstood when nothing was made out with enough confidence."""
-        return heard_text(self.transcribe(audio), self.settings.min_confidence)
+        return self.transcribe(audio).heard(self.settings.min_confidence)

@@ -13,7 +13,7 @@ from typing import Any
 
 import vosk
 
-from reactclip.speech.errors import NotUnderstood, SpeechModelError
+from reactclip.speech.errors import SpeechModelError
 from reactclip.speech.models import check_model_dir
 from reactclip.speech.pcm import BYTES_PER_SECOND, SAMPLE_RATE
 from reactclip.speech.settings import SpeechSettings
@@ -104,10 +104,3 @@ class VoskTranscriber:
         stream = self.stream()
         stream.accept(pcm)
         return stream.finish()
-
-
-def heard_text(transcript: Transcript, min_confidence: float) -> str:
-    """The text to react to, or NotUnderstood when there are no words or they are too unsure."""
-    if not transcript.words or transcript.confidence < min_confidence:
-        raise NotUnderstood()
-    return transcript.text

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from reactclip.speech.errors import NotUnderstood
+
 
 @dataclass(frozen=True)
 class Word:
@@ -37,6 +39,13 @@ class Transcript:
         if not self.words:
             return 0.0
         return sum(word.confidence for word in self.words) / len(self.words)
+
+    def heard(self, min_confidence: float) -> str:
+        """The text to react to; NotUnderstood when there are no words or they are too unsure.
+        Voice messages, audio files and voice channels all decide this here."""
+        if not self.words or self.confidence < min_confidence:
+            raise NotUnderstood()
+        return self.text
 
     def to_record(self) -> dict[str, Any]:
         return {

@@ -24,6 +24,7 @@ from reactclip.bot.discord.errors import NotAllowed
 from reactclip.bot.discord.guild_settings import GuildSettings, permission_name
 from reactclip.bot.discord.voice_receive import DaveVoiceRecvClient, SpeakerPcmSink, opus_problem
 from reactclip.bot.request import hash_user
+from reactclip.speech.errors import NotUnderstood
 from reactclip.speech.segment import SegmentSettings, SpeakerSegmenters, Utterance
 from reactclip.speech.transcript import Transcript
 from reactclip.speech.wake import request_text
@@ -210,11 +211,13 @@ class ListeningSession:
             self._backlog -= 1
         del utterance  # the audio goes no further than recognition
         self.heard += 1
-        if not transcript.words or transcript.confidence < self._min_confidence:
+        try:
+            heard = transcript.heard(self._min_confidence)
+        except NotUnderstood:
             log.debug("voice: nothing made out %s", who)
             return
         settings = self._settings()
-        text = request_text(transcript.text, settings.voice_mode, settings.wake_phrase)
+        text = request_text(heard, settings.voice_mode, settings.wake_phrase)
         if text is None:
             return
         log.info("voice: request %s (%d words)", who, len(text.split()))

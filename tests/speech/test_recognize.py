@@ -14,7 +14,7 @@ import pytest
 from reactclip.speech.decode import decode_audio
 from reactclip.speech.errors import NotUnderstood, SpeechModelError
 from reactclip.speech.pcm import BYTES_PER_SECOND
-from reactclip.speech.recognize import VoskTranscriber, heard_text, shared_model
+from reactclip.speech.recognize import VoskTranscriber, shared_model
 from reactclip.speech.transcript import Transcript, Word
 
 pytestmark = pytest.mark.slow
@@ -123,7 +123,7 @@ def word(confidence: float) -> Word:
 
 def test_heard_text_refuses_no_words_and_unsure_words_politely() -> None:
     with pytest.raises(NotUnderstood, match="couldn't make that out"):
-        heard_text(Transcript(), 0.5)
+        Transcript().heard(0.5)
     with pytest.raises(NotUnderstood):
-        heard_text(Transcript(words=(word(0.9), word(0.05))), 0.5)
-    assert heard_text(Transcript(words=(word(0.9), word(0.6))), 0.5) == "hi hi"
+        Transcript(words=(word(0.9), word(0.05))).heard(0.5)
+    assert Transcript(words=(word(0.9), word(0.6))).heard(0.5) == "hi hi"
