@@ -5,6 +5,12 @@ An install is all or nothing: the zip is downloaded and checked (size, MD5) and 
 staging folder beside the target, every member's path checked to stay inside it, and only a whole,
 verified model is renamed into place. Whatever happens, the staging folder is removed. A zip
 downloaded elsewhere (for a host with no network) installs the same way (``install_archive``).
+
+Why not pooch, which fetches files against a checksum: it checks the hash once the whole file is on
+disk, while this download stops as soon as it passes the size the list gives (a wrong or hostile
+mirror cannot fill the disk), and the unpacking below refuses links and paths that leave the folder,
+which pooch's Unzip processor does not check. What is left here is the standard library's urlopen
+and a hashing copy loop (about 30 lines).
 """
 
 from __future__ import annotations
