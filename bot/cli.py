@@ -22,7 +22,7 @@ from reactclip.bot.errors import UserInputError, reported
 from reactclip.bot.model_downloads import models
 from reactclip.bot.settings import Settings
 from reactclip.engine.settings import BackendName
-from reactclip.engine.spec import MAX_FRAMES, MIN_FRAMES
+from reactclip.engine.spec import MAX_FRAMES, MIN_FRAMES, GenerationSpec
 
 if TYPE_CHECKING:
     from reactclip.bot.analysis import Analyzer
@@ -42,6 +42,8 @@ log = logging.getLogger("reactclip")
 app.add_typer(models, name="models")
 
 BACKENDS: tuple[BackendName, ...] = get_args(BackendName)
+SPEC = GenerationSpec(prompt="defaults")
+"""The spec's own defaults, shown in the options' help; an option left out keeps them."""
 CLI_USER = "cli"
 JSONL_CHUNK = 256
 
@@ -97,13 +99,24 @@ def generate(
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Where to write the clip (default: out/...)")] = None,
     backend: Annotated[str | None, typer.Option(help="auto, wan, tiny or sticker")] = None,
-    frames: Annotated[int, typer.Option(help=f"Frames in the clip, {MIN_FRAMES}-{MAX_FRAMES}")] = MAX_FRAMES,
-    size: Annotated[str, typer.Option(help="832x480, 480x832, 480x480 or WIDTHxHEIGHT")] = "832x480",
-    fps: Annotated[int, typer.Option(help="Frames per second, 8-16")] = 12,
-    steps: Annotated[int, typer.Option(help="Denoising steps")] = 20,
-    guidance: Annotated[float, typer.Option(help="Classifier-free guidance scale (6-9 works best)")] = 7.0,
+    frames: Annotated[
+        int | None,
+        typer.Option(help=f"Frames in the clip, {MIN_FRAMES}-{MAX_FRAMES} (default {SPEC.frames})"),
+    ] = None,
+    size: Annotated[
+        str | None,
+        typer.Option(help=f"832x480, 480x832, 480x480 or WIDTHxHEIGHT (default {SPEC.width}x{SPEC.height})"),
+    ] = None,
+    fps: Annotated[int | None, typer.Option(help=f"Frames per second, 8-16 (default {SPEC.fps})")] = None,
+    steps: Annotated[int | None, typer.Option(help=f"Denoising steps (default {SPEC.steps})")] = None,
+    guidance: Annotated[
+        float | None,
+        typer.Option(help=f"Classifier-free guidance scale, 6-9 works best (default {SPEC.guidance:g})"),
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (default: derived from the text)")] = None,
-    format: Annotated[str, typer.Option("--format", help="mp4, gif or webp")] = "mp4",
+    format: Annotated[
+        str | None, typer.Option("--format", help=f"mp4, gif or webp (default {SPEC.format.value})")
+    ] = None,
     style: StyleOption = None,
     mood: Annotated[str | None, typer.Option(help="Override the mood read from the text")] = None,
     model: Annotated[str | None, typer.Option(help="Wan weights: a local folder or a hub id")] = None,
@@ -141,18 +154,20 @@ def generate(
         _generate(settings, message, options, _origin(nsfw_channel), out, as_json)
 
 
-def _options(settings: Settings, *, style: str | None, mood: str | None, size: str, **chosen: Any) -> Options:
+def _options(
+    settings: Settings, *, style: str | None, mood: str | None, size: str | None, **chosen: Any
+) -> Options:
     """The requester's choices, validated before any model loads so bad input fails at once."""
     from reactclip.bot.request import Options
     from reactclip.engine.mood import Mood
     from reactclip.engine.prompting.builder import check_style
-    from reactclip.engine.spec import GenerationSpec, SpecError, parse_size
+    from reactclip.engine.spec import SpecError, parse_size
 
     try:
         mood_value = Mood(mood) if mood else None
     except ValueError:
         raise SpecError("mood", f"{mood!r} is not one of {', '.join(m.value for m in Mood)}") from None
-    options = Options(style=style, mood=mood_value, size=parse_size(size), **chosen)
+    options = Options(style=style, mood=mood_value, size=parse_size(size) if size else None, **chosen)
     GenerationSpec(prompt="validation", **options.spec_fields())
     check_style(style or settings.engine.prompting.style, settings.engine.prompting.templates)
     return options
@@ -215,7 +230,7 @@ def analyze(
         if jsonl == (text is not None):
             raise UserInputError("give either a TEXT or --jsonl (texts on stdin), not both or neither")
         settings = Settings()
-        options = _options(settings, style=style, mood=None, raw_prompt=raw_prompt, size="832x480")
+        options = _options(settings, style=style, mood=None, raw_prompt=raw_prompt, size=None)
         analyzer = _service(settings).analyzer
         context = _origin(nsfw_channel).context
         if text is not None:

@@ -9,8 +9,8 @@ downloaded elsewhere (for a host with no network) installs the same way (``insta
 Why not pooch, which fetches files against a checksum: it checks the hash once the whole file is on
 disk, while this download stops as soon as it passes the size the list gives (a wrong or hostile
 mirror cannot fill the disk), and the unpacking below refuses an archive with links or paths that
-leave the folder, where zipfile's extraction (pooch's Unzip) quietly rewrites them. What is left here is the standard library's urlopen
-and a hashing copy loop (about 30 lines).
+leave the folder, where zipfile's extraction (pooch's Unzip) quietly rewrites them. What is left
+here is the standard library's urlopen and a hashing copy loop (about 30 lines).
 """
 
 from __future__ import annotations
