@@ -344,7 +344,7 @@ def worker(
         frames = FrameModerator(sample_frames=moderation.sample_frames) if moderation.frame_check else None
         run_worker(
             settings.engine,
-            redis_url or distributed.redis_url,
+            redis_url or settings.engine.redis_url,
             backend=backend,
             queue_name=queue or distributed.queue_name,
             concurrency=concurrency,

@@ -25,7 +25,7 @@ def open_store(settings: EngineSettings) -> ClipStore | None:
     if cache.store == "local":
         return LocalClipStore(cache.dir.expanduser(), cache.max_bytes)
     if cache.store == "redis":
-        return RedisClipStore(cache.redis_url, cache.ttl_s, REDIS_MAX_ENTRY_BYTES)
+        return RedisClipStore(settings.redis_url, cache.ttl_s, REDIS_MAX_ENTRY_BYTES)
     return None
 
 
@@ -69,7 +69,7 @@ def build_executor(
 
         store = open_store(settings)
         return DistributedExecutor(
-            settings.distributed.redis_url,
+            settings.redis_url,
             settings.executor,
             queue_name=settings.distributed.queue_name,
             store=store if isinstance(store, RedisClipStore) else None,

@@ -69,7 +69,6 @@ class CacheSettings(BaseModel):
         default_factory=lambda: user_cache_path("reactclip") / "clips", description="The local store's folder"
     )
     max_bytes: int = Field(2 * 1024**3, ge=1024 * 1024, description="The local store's size cap (LRU)")
-    redis_url: str = "redis://127.0.0.1:6379/0"
     ttl_s: int = Field(7 * 24 * 3600, ge=1, description="How long a clip stays in the Redis store")
 
 
@@ -78,12 +77,15 @@ class DistributedSettings(BaseModel):
     hosts render. Off by default (the embedded executor runs in the bot's own process)."""
 
     enabled: bool = False
-    redis_url: str = "redis://127.0.0.1:6379/0"
     queue_name: str = "reactclip:jobs"
 
 
 class EngineSettings(BaseModel):
     backend: BackendName = "auto"
+    redis_url: str = Field(
+        "redis://127.0.0.1:6379/0",
+        description="The Redis of the shared clip store (cache.store = redis) and of the distributed queue",
+    )
     variant_models: dict[str, str] = Field(
         default_factory=dict,
         description="A/B variants (executor.variants) by name -> Wan weights (folder or hub id)",
