@@ -72,8 +72,8 @@ def build_executor(
             settings.redis_url,
             settings.executor,
             queue_name=settings.distributed.queue_name,
+            # Keyed by what the workers publish they render with (Renderer), not resolved here.
             store=store if isinstance(store, RedisClipStore) else None,
-            key_fn=key_function(settings) if isinstance(store, RedisClipStore) else None,
         )
     return InProcessExecutor(
         backend_factory(settings),

@@ -30,7 +30,7 @@ from arq.utils import timestamp_ms, to_unix_ms
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-from reactclip.engine.cache import RedisClipStore
+from reactclip.engine.cache import RedisClipStore, cache_key
 from reactclip.engine.cache.record import decode_record
 from reactclip.engine.clip import Clip
 from reactclip.engine.executor.base import ExecutorStats
@@ -43,10 +43,12 @@ from reactclip.engine.executor.distributed.protocol import (
     KEEP_RESULT,
     ClipRequest,
     ClipResult,
+    Renderer,
     decode_event,
     due_at,
     events_channel,
     queue_lengths,
+    renderer_key,
     waiters_key,
 )
 from reactclip.engine.executor.errors import Busy, Cancelled, GenerationFailed, ShuttingDown
@@ -63,6 +65,9 @@ KeyFunction = Callable[[GenerationSpec], str]
 
 ROUNDS = 3
 """Times a request is enqueued again after its job vanished, or was aborted by another client."""
+RENDERER_TTL_S = 30.0
+"""How long a shard trusts the Renderer it read: a worker restarted on another backend is seen
+within this."""
 COST_KEY = "distributed"
 """The cost model's one entry here: whatever backend the workers run, timed start to clip."""
 
@@ -86,9 +91,10 @@ class _Flight:
 class DistributedExecutor(ExecutorCore):
     """Queues requests for ``reactclip worker`` processes through the Redis at ``redis_url``.
 
-    ``store`` is the Redis clip store the workers write to (same server and prefix), and ``key_fn``
-    names a spec's clip in it; with either missing, nothing is cached or shared, and workers return
-    each clip's bytes in the job result.
+    ``store`` is the Redis clip store the workers write to (same server and prefix); without it,
+    nothing is cached or shared, and workers return each clip's bytes in the job result. A clip's
+    key names what the workers render with, as they publish it at start (``Renderer``); until a
+    worker has, requests go uncached. ``key_fn`` replaces that (tests, fixed deployments).
     """
 
     def __init__(
@@ -105,7 +111,9 @@ class DistributedExecutor(ExecutorCore):
         self.queue_name = queue_name
         self._redis_settings = RedisSettings.from_dsn(redis_url)
         self._store = store
-        self._key_fn = key_fn if store is not None else None
+        self._key_fn = key_fn
+        self._renderer: tuple[float, Renderer | None] | None = None
+        """The workers' published Renderer and when it was read (re-read every RENDERER_TTL_S)."""
         self._poll_s = poll_interval_s
         self._cost = CostModel(self.settings.seconds_per_unit, self.settings.batch_overhead_s)
         self._redis: ArqRedis | None = None
@@ -137,7 +145,7 @@ class DistributedExecutor(ExecutorCore):
         priority = Priority(priority)
         handle = self._new_handle(spec, priority, guild, user, on_event)
         spec = handle.spec  # on its A/B arm: chosen here, not on the worker, so the key names it
-        key = self._key_fn(spec) if self._key_fn is not None else None
+        key = await self._key(spec) if self._store is not None else None
         try:
             if key is not None:
                 cached = await self._lookup(key)
@@ -233,6 +241,24 @@ class DistributedExecutor(ExecutorCore):
         if self._redis is None:
             self._redis = await create_pool(self._redis_settings, default_queue_name=self.queue_name)
         return self._redis
+
+    async def _key(self, spec: GenerationSpec) -> str | None:
+        """The clip's cache key, naming what the workers render with (their published Renderer:
+        ``auto`` is resolved on a GPU host, never on this shard); None until a worker has said,
+        so nothing is looked up or shared under a guess. ``key_fn``, when given, decides instead."""
+        if self._key_fn is not None:
+            return self._key_fn(spec)
+        now = time.monotonic()
+        if self._renderer is None or now - self._renderer[0] > RENDERER_TTL_S:
+            try:
+                published = await (await self._connect()).get(renderer_key(self.queue_name))
+            except (RedisError, OSError):
+                published = None
+            self._renderer = (now, Renderer.decode(published))
+        renderer = self._renderer[1]
+        if renderer is None:
+            return None
+        return cache_key(spec, f"{renderer.backend}:{spec.variant}", renderer.revision)
 
     async def _lookup(self, key: str) -> Clip | None:
         assert self._store is not None

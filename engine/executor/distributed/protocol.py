@@ -12,6 +12,7 @@ cannot start yet.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
 
@@ -74,6 +75,35 @@ async def queue_lengths(redis: ArqRedis, queue_name: str) -> dict[Priority, int]
 
 def events_channel(queue_name: str, job_id: str) -> str:
     return f"{queue_name}:events:{job_id}"
+
+
+def renderer_key(queue_name: str) -> str:
+    """Where workers say what renders this queue's jobs (``Renderer``): the clients' cache keys
+    name it, so a bot shard never keys clips by what its own machine could run."""
+    return f"{queue_name}:renderer"
+
+
+@dataclass(frozen=True)
+class Renderer:
+    """What a queue's workers render with: the backend (``auto`` resolved on the GPU host) and its
+    weights revision."""
+
+    backend: str
+    revision: str | None = None
+
+    def encode(self) -> str:
+        return json.dumps({"backend": self.backend, "revision": self.revision})
+
+    @classmethod
+    def decode(cls, data: bytes | str | None) -> Renderer | None:
+        """None when nothing (or something unreadable) was published."""
+        if data is None:
+            return None
+        try:
+            document = json.loads(data)
+            return cls(str(document["backend"]), document.get("revision"))
+        except (TypeError, KeyError, ValueError):
+            return None
 
 
 def waiters_key(queue_name: str, job_id: str) -> str:

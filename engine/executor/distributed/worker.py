@@ -32,8 +32,10 @@ from reactclip.engine.executor.distributed.protocol import (
     KEEP_RESULT,
     ClipRequest,
     ClipResult,
+    Renderer,
     encode_event,
     events_channel,
+    renderer_key,
 )
 from reactclip.engine.executor.errors import GenerationFailed
 from reactclip.engine.executor.events import Done, ProgressEvent
@@ -89,7 +91,10 @@ class ClipWorker:
         inspect: Inspector | None = None,
         may_cache: CachePolicy | None = None,
         concurrency: int = 1,
+        revision: str | None = None,
     ) -> None:
+        """``revision``: the weights revision of what this worker renders, published with its
+        backend's name for the clients' cache keys (``Renderer``)."""
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
         self.settings = local_settings(settings or ExecutorSettings(), concurrency)
@@ -97,6 +102,7 @@ class ClipWorker:
         self.queue_name = queue_name
         self.concurrency = concurrency
         self._backends = backends
+        self._revision = revision
         self._store = store
         self._upload_limit = upload_limit_bytes
         self._inspect = inspect
@@ -130,6 +136,8 @@ class ClipWorker:
         # The weights load (or fail to) before the first job is taken, not during it.
         backend = await self._executor.load_backend()
         log.info("worker on queue %s: backend %s (%s)", self.queue_name, backend.name, backend.variant)
+        renderer = Renderer(backend.name, self._revision)
+        await ctx["redis"].set(renderer_key(self.queue_name), renderer.encode())
 
     async def shutdown(self, ctx: dict[str, Any]) -> None:
         if self._executor is not None:
@@ -242,6 +250,7 @@ def run_worker(
         inspect=inspect,
         may_cache=may_cache,
         concurrency=concurrency,
+        revision=own.wan.revision,
     )
     # arq's Worker takes the current event loop when it is built; asyncio.run() would close it, so
     # give it a fresh one that it runs to the end (its own `run`).

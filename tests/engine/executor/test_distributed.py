@@ -103,19 +103,21 @@ class Cluster:
         self._stores.append(store)
         return store
 
-    def client(self, **settings: Any) -> DistributedExecutor:
+    def client(self, *, keyed_by_workers: bool = False, **settings: Any) -> DistributedExecutor:
+        """A bot shard's executor; ``keyed_by_workers``: its cache keys name what the workers
+        publish they render with, as in a deployment (else a fixed key function)."""
         client = DistributedExecutor(
             self.redis_url,
             ExecutorSettings(**settings),
             queue_name=self.queue,
             store=self.store(),
-            key_fn=lambda s: self.token + cache_key(s, "sticker", None),
+            key_fn=None if keyed_by_workers else lambda s: self.token + cache_key(s, "sticker", None),
             poll_interval_s=0.1,
         )
         self._clients.append(client)
         return client
 
-    def start_worker(self, concurrency: int = 1, **settings: Any) -> None:
+    def start_worker(self, concurrency: int = 1, revision: str | None = None, **settings: Any) -> None:
         """A worker whose primary (every variant) is ``self.backend``; its sticker fallback is a real
         sticker renderer."""
 
@@ -129,6 +131,7 @@ class Cluster:
             queue_name=self.queue,
             store=self.store(),
             concurrency=concurrency,
+            revision=revision,
         )
         worker = clip_worker.create(handle_signals=False, poll_delay=0.05)
         self._worker = worker, asyncio.create_task(worker.async_run())
@@ -157,6 +160,37 @@ async def cluster(redis_url: str, token: str) -> AsyncIterator[Cluster]:
         yield c
     finally:
         await c.close()
+
+
+def test_a_shard_keys_clips_by_what_the_workers_render_with_never_by_its_own_machine(
+    redis_url: str, redis_token: str
+) -> None:
+    """A GPU-less shard with backend ``auto`` would resolve it to the sticker; the key must name
+    the workers' backend and weights revision, as they publish them at start."""
+
+    async def main() -> tuple[str | None, bool, bool, bool, list[str]]:
+        # Keys here carry no test token (arq's job ids are the keys): a prompt of this run's own.
+        hello = spec(f"hello {redis_token}")
+        async with cluster(redis_url, redis_token) as c:
+            client = c.client(keyed_by_workers=True)
+            before = await client._key(hello)
+            c.start_worker(revision="rev-7")
+            redis = await client._connect()
+            for _ in range(200):
+                if await redis.get(f"{c.queue}:renderer"):
+                    break
+                await asyncio.sleep(0.05)
+            client._renderer = None  # read what the worker published now, not the cached absence
+            first = await (await client.submit(hello)).result()
+            again = await (await client.submit(hello)).result()
+            expected = cache_key(hello, f"{c.backend.name}:default", "rev-7")
+            stored = await c.store().get(expected) is not None
+            return before, first.cache_hit, stored, again.cache_hit, c.backend.ran
+
+    before, first_hit, stored, second_hit, ran = run(main())
+    assert before is None  # no worker has said what it renders: nothing is keyed by a guess
+    assert not first_hit and stored  # rendered once, stored under the workers' backend and revision
+    assert second_hit and ran == [f"hello {redis_token}"]
 
 
 def test_a_request_comes_back_as_the_mp4_the_in_process_executor_makes_then_hits_the_cache(
