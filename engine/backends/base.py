@@ -7,7 +7,6 @@ stop between steps when asked (``should_stop``), so that urgent work need not wa
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -97,12 +96,3 @@ def check_batch(specs: Sequence[GenerationSpec]) -> None:
 
 class BackendOutOfMemory(BackendError):
     """The device ran out of memory; a smaller batch may fit."""
-
-
-def takes_should_stop(backend: Backend) -> bool:
-    """Whether ``backend.generate`` accepts ``should_stop``: backends written before it existed
-    (wrappers, plug-ins) keep working, they are just never asked to stop."""
-    try:
-        return "should_stop" in inspect.signature(backend.generate).parameters
-    except (TypeError, ValueError):  # a builtin or C callable without a signature
-        return False

@@ -38,7 +38,6 @@ from reactclip.engine.backends.base import (
     RenderedFrames,
     StepProgress,
     StopCheck,
-    takes_should_stop,
 )
 from reactclip.engine.cache.store import ClipStore
 from reactclip.engine.clip import Clip
@@ -549,10 +548,7 @@ class InProcessExecutor(ExecutorCore):
         """On the GPU thread: build the backend on first use, then render."""
         backend = self._backend(link)
         start = time.perf_counter()
-        if should_stop is not None and takes_should_stop(backend):
-            frames = backend.generate(specs, progress, should_stop)
-        else:
-            frames = backend.generate(specs, progress)
+        frames = backend.generate(specs, progress, should_stop)
         if len(frames) != len(specs):
             raise BackendError(f"{backend.name} returned {len(frames)} clips for {len(specs)} specs")
         return backend, frames, time.perf_counter() - start

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from reactclip.engine.backends import Backend, ProgressCallback, RenderedFrames
+from reactclip.engine.backends.base import StopCheck
 from reactclip.engine.backends.sticker import StickerBackend
 from reactclip.engine.spec import GenerationSpec
 
@@ -27,10 +28,13 @@ class RecordingBackend:
         self.calls: list[list[GenerationSpec]] = []
 
     def generate(
-        self, specs: Sequence[GenerationSpec], on_progress: ProgressCallback | None = None
+        self,
+        specs: Sequence[GenerationSpec],
+        on_progress: ProgressCallback | None = None,
+        should_stop: StopCheck | None = None,
     ) -> list[RenderedFrames]:
         self.calls.append(list(specs))
-        return self.inner.generate(specs, on_progress)
+        return self.inner.generate(specs, on_progress, should_stop)
 
     def close(self) -> None:
         self.inner.close()

@@ -7,6 +7,7 @@ import time
 from collections.abc import Sequence
 
 from reactclip.engine.backends import ProgressCallback, RenderedFrames
+from reactclip.engine.backends.base import StopCheck
 from reactclip.engine.backends.sticker import StickerBackend
 from reactclip.engine.spec import GenerationSpec
 
@@ -24,11 +25,14 @@ class SlowBackend:
         self.calls: list[list[GenerationSpec]] = []
 
     def generate(
-        self, specs: Sequence[GenerationSpec], on_progress: ProgressCallback | None = None
+        self,
+        specs: Sequence[GenerationSpec],
+        on_progress: ProgressCallback | None = None,
+        should_stop: StopCheck | None = None,
     ) -> list[RenderedFrames]:
         self.calls.append(list(specs))
         time.sleep(self.delay_s)
-        rendered = self.inner.generate(specs, on_progress)
+        rendered = self.inner.generate(specs, on_progress, should_stop)
         return [dataclasses.replace(r, frames=255 - r.frames) for r in rendered]
 
     def close(self) -> None:

@@ -26,6 +26,7 @@ from reactclip.bot.discord.settings import DiscordSettings
 from reactclip.bot.service import ReactionService, frame_hooks
 from reactclip.bot.settings import Settings
 from reactclip.engine.backends import ProgressCallback, RenderedFrames
+from reactclip.engine.backends.base import StopCheck
 from reactclip.engine.backends.sticker import StickerBackend
 from reactclip.engine.encode import probe_video
 from reactclip.engine.executor import ExecutorSettings, InProcessExecutor, Priority
@@ -216,12 +217,15 @@ class BlockedBackend:
         self.calls: list[list[GenerationSpec]] = []
 
     def generate(
-        self, specs: Sequence[GenerationSpec], on_progress: ProgressCallback | None = None
+        self,
+        specs: Sequence[GenerationSpec],
+        on_progress: ProgressCallback | None = None,
+        should_stop: StopCheck | None = None,
     ) -> list[RenderedFrames]:
         self.calls.append(list(specs))
         self.entered.set()
         self.release.wait(timeout=30)
-        return self.inner.generate(specs, on_progress)
+        return self.inner.generate(specs, on_progress, should_stop)
 
     def close(self) -> None:
         self.inner.close()
@@ -262,9 +266,12 @@ class MagentaBackend(SlowBackend):
     """A slow model whose every frame is magenta: what MagentaIsExplicit flags."""
 
     def generate(
-        self, specs: Sequence[GenerationSpec], on_progress: ProgressCallback | None = None
+        self,
+        specs: Sequence[GenerationSpec],
+        on_progress: ProgressCallback | None = None,
+        should_stop: StopCheck | None = None,
     ) -> list[RenderedFrames]:
-        rendered = super().generate(specs, on_progress)
+        rendered = super().generate(specs, on_progress, should_stop)
         return [
             dataclasses.replace(r, frames=np.broadcast_to(MAGENTA, r.frames.shape).copy()) for r in rendered
         ]

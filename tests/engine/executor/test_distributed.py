@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import pytest
 from arq.worker import Worker
 
-from reactclip.engine.backends.base import Backend, BackendError, ProgressCallback, RenderedFrames
+from reactclip.engine.backends.base import Backend, BackendError, ProgressCallback, RenderedFrames, StopCheck
 from reactclip.engine.backends.sticker import StickerBackend
 from reactclip.engine.cache import RedisClipStore, cache_key
 from reactclip.engine.encode import probe_video
@@ -67,10 +67,13 @@ class RecordingSticker(StickerBackend):
         return [prompt for call in self.calls for prompt in call]
 
     def generate(
-        self, specs: Sequence[GenerationSpec], on_progress: ProgressCallback | None = None
+        self,
+        specs: Sequence[GenerationSpec],
+        on_progress: ProgressCallback | None = None,
+        should_stop: StopCheck | None = None,
     ) -> list[RenderedFrames]:
         self.calls.append([s.prompt for s in specs])
-        return super().generate(specs, on_progress)
+        return super().generate(specs, on_progress, should_stop)
 
 
 class BrokenBackend(RecordingSticker):
@@ -80,7 +83,10 @@ class BrokenBackend(RecordingSticker):
     variant = "broken-v1"
 
     def generate(
-        self, specs: Sequence[GenerationSpec], on_progress: ProgressCallback | None = None
+        self,
+        specs: Sequence[GenerationSpec],
+        on_progress: ProgressCallback | None = None,
+        should_stop: StopCheck | None = None,
     ) -> list[RenderedFrames]:
         self.calls.append([s.prompt for s in specs])
         raise BackendError("CUDA error: an illegal memory access was encountered")

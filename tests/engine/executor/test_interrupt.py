@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from reactclip.engine.backends.base import Interrupted, StepProgress, takes_should_stop
+from reactclip.engine.backends.base import Interrupted, StepProgress
 from reactclip.engine.backends.sticker import StickerBackend
 from reactclip.engine.backends.wan import WanBackend
 from reactclip.engine.spec import GenerationSpec
@@ -19,7 +19,6 @@ def test_the_sticker_stops_between_frames_when_asked() -> None:
         backend.generate(specs, events.append, should_stop=lambda: len(events) >= 3)
     assert (stopped.value.step, stopped.value.total) == (3, 8)
     assert [e.step for e in events] == [1, 2, 3]
-    assert takes_should_stop(backend)
 
 
 def test_the_sticker_is_not_stopped_after_its_last_frame() -> None:
@@ -41,17 +40,8 @@ def test_tiny_wan_stops_after_the_step_where_should_stop_turns_true_without_deco
         tiny_backend.generate([spec], events.append, should_stop=lambda: len(events) >= 2)
     assert [(e.stage, e.step, e.total) for e in events] == [("denoising", 1, 5), ("denoising", 2, 5)]
     assert (stopped.value.step, stopped.value.total) == (2, 5)
-    assert takes_should_stop(tiny_backend)
 
     # The next call starts from scratch and runs every step.
     events.clear()
     [result] = tiny_backend.generate([spec], events.append, should_stop=lambda: False)
     assert len(events) == 5 and result.frames.shape == (8, 128, 160, 3)
-
-
-def test_a_backend_without_should_stop_is_recognised_as_one() -> None:
-    class Old:
-        def generate(self, specs: object, on_progress: object = None) -> list[object]:
-            return []
-
-    assert not takes_should_stop(Old())  # type: ignore[arg-type]
