@@ -130,6 +130,7 @@ def test_analyze_jsonl_answers_every_line_in_order_with_the_promised_fields(clea
     assert len(answers) == len(lines)
     promised = {"emotion", "intensity", "allowed", "category", "reason", "prompt", "negative_prompt"}
     assert all(promised <= a.keys() for a in answers)
+    assert all(a.keys() == answers[0].keys() for a in answers)  # one row shape, empty lines included
     joy, empty, abuse, cat = answers[:4]
     assert joy["allowed"] and joy["emotion"] == "joy" and joy["prompt"]
     assert not empty["allowed"] and empty["reason"] == "there is nothing to react to"
