@@ -2,8 +2,9 @@
 Redis; ``reactclip worker`` processes on GPU hosts render them (see ``worker.py``).
 
 A request's path: submit -> the shared store (a hit returns at once) -> join this process's flight
-for the same key, or Busy over the cap, or enqueue an arq job whose id is the cache key (arq refuses
-a second job with the same id, so identical requests from every shard share one job) -> follow the
+for the same key, or Busy over the cap, or enqueue an arq job whose id is the queue's name and the
+cache key (arq refuses a second job with the same id, so identical requests from every shard share
+one job) -> follow the
 job's progress channel -> read the clip from the shared store (or from the result when the worker
 did not store it) -> every handle resolved.
 
@@ -153,8 +154,9 @@ class DistributedExecutor(ExecutorCore):
                     handle._resolve(cached)
                     return handle
             self._check_open()  # shutdown may have begun during the lookup
-            if key is not None and key in self._flights:
-                await self._join(self._flights[key], handle)
+            job_id = self._job_id(key) if key is not None else uuid.uuid4().hex
+            if job_id in self._flights:
+                await self._join(self._flights[job_id], handle)
                 return handle
 
             redis = await self._connect()
@@ -165,8 +167,8 @@ class DistributedExecutor(ExecutorCore):
             if self._queued[priority] >= cap or self._guild_full(priority, handle.guild):
                 self.counters["busy"] += 1
                 raise Busy(self._cost.estimate([spec], COST_KEY))
-            if key is not None and key in self._flights:  # an identical request got in meanwhile
-                await self._join(self._flights[key], handle)
+            if job_id in self._flights:  # an identical request got in meanwhile
+                await self._join(self._flights[job_id], handle)
                 return handle
 
             request: ClipRequest = {
@@ -177,7 +179,7 @@ class DistributedExecutor(ExecutorCore):
                 "key": key,
                 "inline": key is None,
             }
-            flight = _Flight(key or uuid.uuid4().hex, spec, request, priority, [handle])
+            flight = _Flight(job_id, spec, request, priority, [handle])
             self._flights[flight.job_id] = flight
             try:
                 # Subscribe before the job exists, so that no progress event is missed.
@@ -241,6 +243,11 @@ class DistributedExecutor(ExecutorCore):
         if self._redis is None:
             self._redis = await create_pool(self._redis_settings, default_queue_name=self.queue_name)
         return self._redis
+
+    def _job_id(self, key: str) -> str:
+        """The arq job of a cache key, on this queue: identical requests from every shard share it
+        (arq refuses a second job with the same id), and two queues on one Redis never do."""
+        return f"{self.queue_name}:{key}"
 
     async def _key(self, spec: GenerationSpec) -> str | None:
         """The clip's cache key, naming what the workers render with (their published Renderer:
@@ -338,7 +345,8 @@ class DistributedExecutor(ExecutorCore):
             for _ in range(ROUNDS):
                 result = await self._wait(flight, pubsub, job)
                 if result is None:  # the job and its result are gone (expired, or deleted)
-                    clip = await self._lookup(flight.job_id) if self._store is not None else None
+                    key = flight.request["key"]
+                    clip = await self._lookup(key) if self._store is not None and key else None
                 elif result.success:
                     clip = await self._clip(flight, result.result)
                 elif isinstance(result.result, asyncio.CancelledError):
@@ -396,8 +404,8 @@ class DistributedExecutor(ExecutorCore):
         """The job's clip: from the result, or from the store the worker put it in."""
         if result["data"] is not None:
             clip = decode_record(result["meta"], result["data"])
-        elif self._store is not None:
-            found = await self._store.get(flight.job_id)
+        elif self._store is not None and flight.request["key"] is not None:
+            found = await self._store.get(flight.request["key"])
             if found is None:
                 return None  # evicted already: render again
             clip = found
