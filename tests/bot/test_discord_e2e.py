@@ -7,7 +7,6 @@ import asyncio
 import dataclasses
 import json
 import re
-import threading
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ import numpy as np
 import pytest
 from discord.ext import commands
 from fakediscord import FakeDiscord, FakeUser, plugin
-from slowbackend import SlowBackend
+from recording_backends import BlockedBackend, SlowBackend
 
 from reactclip.bot.discord.guild_store import GuildStore
 from reactclip.bot.discord.reactions import STYLE_PRESETS, ReactCog
@@ -27,7 +26,6 @@ from reactclip.bot.service import ReactionService, frame_hooks
 from reactclip.bot.settings import Settings
 from reactclip.engine.backends import ProgressCallback, RenderedFrames
 from reactclip.engine.backends.base import StopCheck
-from reactclip.engine.backends.sticker import StickerBackend
 from reactclip.engine.encode import probe_video
 from reactclip.engine.executor import ExecutorSettings, InProcessExecutor, Priority
 from reactclip.engine.settings import EngineSettings
@@ -202,33 +200,6 @@ def test_delete_button_is_for_the_requester_or_a_moderator_only(
 def clip_edit(token: str) -> Callable[[Any], bool]:
     """An edit of an interaction's response that carries a file."""
     return lambda c: c.method == "PATCH" and c.params.get("token") == token and bool(c.files)
-
-
-class BlockedBackend:
-    """The sticker renderer, holding every call until ``release`` is set."""
-
-    name = "sticker"
-    variant = "sticker-v1"
-
-    def __init__(self) -> None:
-        self.inner = StickerBackend()
-        self.entered = threading.Event()
-        self.release = threading.Event()
-        self.calls: list[list[GenerationSpec]] = []
-
-    def generate(
-        self,
-        specs: Sequence[GenerationSpec],
-        on_progress: ProgressCallback | None = None,
-        should_stop: StopCheck | None = None,
-    ) -> list[RenderedFrames]:
-        self.calls.append(list(specs))
-        self.entered.set()
-        self.release.wait(timeout=30)
-        return self.inner.generate(specs, on_progress, should_stop)
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 # An instant sticker while a slow clip is made -------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from slowbackend import SlowBackend
+from recording_backends import SlowBackend
 
 from reactclip.bot.events import (
     Analysed,
