@@ -6,11 +6,13 @@ what is allowed, so a bad request never reaches the GPU queue.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import annotated_types
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
 
 from reactclip.engine.mood import Intensity, Mood
 
@@ -82,78 +84,59 @@ def seed_for(text: str) -> int:
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:4], "big")
 
 
-@dataclass(frozen=True)
-class GenerationSpec:
+class GenerationSpec(BaseModel):
     """Everything that determines a clip's pixels.
 
     ``frames``, ``width`` and ``height`` are what the user sees; ``model_frames``, ``model_width`` and
     ``model_height`` are what the diffusion model is asked for (Wan needs 4k+1 frames and sides in
     multiples of 32). ``caption``, ``style``, ``mood`` and ``intensity`` drive the sticker renderer
     and the prompt builder.
+
+    A frozen pydantic model: the limits are declared on the fields, pydantic coerces what the CLI
+    and JSON hand in ("16" frames, "gif"), and a refusal leaves as one SpecError that names the field
+    and what it allows (``spec_error``), so callers never meet pydantic's own error type.
     """
 
-    prompt: str
-    negative_prompt: str = DEFAULT_NEGATIVE_PROMPT
-    width: int = 832
-    height: int = 480
-    frames: int = 16
-    fps: int = 12
-    steps: int = 20
-    guidance: float = 7.0
-    seed: int = 0
-    variant: str = "default"
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    prompt: str = Field(max_length=MAX_PROMPT_CHARS)
+    negative_prompt: str = Field(DEFAULT_NEGATIVE_PROMPT, max_length=MAX_PROMPT_CHARS)
+    width: int = Field(832, ge=MIN_SIDE, le=MAX_SIDE, multiple_of=SIDE_MULTIPLE)
+    height: int = Field(480, ge=MIN_SIDE, le=MAX_SIDE, multiple_of=SIDE_MULTIPLE)
+    frames: int = Field(16, ge=MIN_FRAMES, le=MAX_FRAMES)
+    fps: int = Field(12, ge=MIN_FPS, le=MAX_FPS)
+    steps: int = Field(20, ge=MIN_STEPS, le=MAX_STEPS)
+    guidance: float = Field(7.0, ge=MIN_GUIDANCE, le=MAX_GUIDANCE, description="6-9 works best")
+    seed: int = Field(0, ge=0, le=MAX_SEED)
+    variant: str = Field("default", description="must name a model variant")
     format: OutputFormat = OutputFormat.MP4
-    caption: str = ""
-    style: str = "cartoon"
+    caption: str = Field("", max_length=MAX_CAPTION_CHARS)
+    style: str = Field("cartoon", max_length=40, description="must name a style preset (1-40 characters)")
     mood: Mood = Mood.NEUTRAL
     intensity: Intensity = Intensity.MEDIUM
 
-    def __post_init__(self) -> None:
-        # Accept plain strings for the enum fields (CLI, JSON) and store the enum.
-        for name, enum in (("format", OutputFormat), ("mood", Mood), ("intensity", Intensity)):
-            value = getattr(self, name)
-            if not isinstance(value, enum):
-                try:
-                    object.__setattr__(self, name, enum(value))
-                except ValueError:
-                    allowed = ", ".join(m.value for m in enum)
-                    raise SpecError(name, f"{value!r} is not one of {allowed}") from None
-        self.check()
+    if not TYPE_CHECKING:  # mypy keeps pydantic's typed signature; at run time refusals become SpecError
 
-    def check(self) -> None:
-        """Raise SpecError for the first field outside what is allowed."""
-        if not self.prompt.strip():
-            raise SpecError("prompt", "must not be empty")
-        if len(self.prompt) > MAX_PROMPT_CHARS:
-            raise SpecError("prompt", f"is {len(self.prompt)} characters; at most {MAX_PROMPT_CHARS}")
-        if len(self.negative_prompt) > MAX_PROMPT_CHARS:
-            raise SpecError("negative_prompt", f"is longer than {MAX_PROMPT_CHARS} characters")
-        if len(self.caption) > MAX_CAPTION_CHARS:
-            raise SpecError("caption", f"is longer than {MAX_CAPTION_CHARS} characters")
-        for name in ("width", "height"):
-            side = getattr(self, name)
-            if isinstance(side, bool) or not isinstance(side, int):
-                raise SpecError(name, f"{side!r} is not a whole number of pixels")
-            if not MIN_SIDE <= side <= MAX_SIDE or side % SIDE_MULTIPLE:
-                raise SpecError(
-                    name,
-                    f"{side} is not allowed; use a multiple of {SIDE_MULTIPLE} from {MIN_SIDE} to "
-                    f"{MAX_SIDE} (480p presets: 832x480, 480x832, 480x480)",
-                )
-        _check_int_range("frames", self.frames, MIN_FRAMES, MAX_FRAMES)
-        _check_int_range("fps", self.fps, MIN_FPS, MAX_FPS)
-        _check_int_range("steps", self.steps, MIN_STEPS, MAX_STEPS)
-        _check_int_range("seed", self.seed, 0, MAX_SEED)
-        if isinstance(self.guidance, bool) or not isinstance(self.guidance, int | float):
-            raise SpecError("guidance", f"{self.guidance!r} is not a number")
-        if not MIN_GUIDANCE <= self.guidance <= MAX_GUIDANCE:
-            raise SpecError(
-                "guidance", f"{self.guidance} is outside {MIN_GUIDANCE}-{MAX_GUIDANCE} (6-9 works best)"
-            )
-        if not self.style.strip() or len(self.style) > 40:
-            raise SpecError("style", "must name a style preset (1-40 characters)")
-        if not self.variant.strip():
-            raise SpecError("variant", "must name a model variant")
+        def __init__(self, **fields: Any) -> None:
+            try:
+                super().__init__(**fields)
+            except ValidationError as error:
+                raise spec_error(error) from None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans(cls, value: object) -> object:
+        """pydantic would read True as 1; a boolean is never a frame count, a seed or a prompt."""
+        if isinstance(value, bool):
+            raise ValueError(f"{value!r} is not a value for this field")
+        return value
+
+    @field_validator("prompt", "variant", "style")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
 
     @property
     def model_frames(self) -> int:
@@ -172,12 +155,12 @@ class GenerationSpec:
         return self.frames / self.fps
 
     def replace(self, **changes: Any) -> GenerationSpec:
-        """A copy with some fields changed, validated again."""
-        return dataclasses.replace(self, **changes)
+        """A copy with some fields changed, validated again (pydantic's model_copy would not)."""
+        return GenerationSpec(**(self.model_dump() | changes))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready fields, in declaration order (the basis of a cache key)."""
-        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        return self.model_dump(mode="json")
 
     def batch_key(self) -> tuple[int, int, int, int, float, str]:
         """Specs with equal keys can share one batched diffusion call."""
@@ -191,12 +174,48 @@ class GenerationSpec:
         )
 
 
-def _check_int_range(name: str, value: object, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise SpecError(name, f"{value!r} is not a whole number")
-    if not low <= value <= high:
-        raise SpecError(name, f"{value} is outside {low}-{high}")
+_BOUND_ERRORS = frozenset({"greater_than_equal", "less_than_equal", "multiple_of"})
+_SIDE_HINT = (
+    f"use a multiple of {SIDE_MULTIPLE} from {MIN_SIDE} to {MAX_SIDE} "
+    "(480p presets: 832x480, 480x832, 480x480)"
+)
 
 
-def _plain(value: object) -> object:
-    return value.value if isinstance(value, StrEnum) else value
+def spec_error(error: ValidationError) -> SpecError:
+    """The first problem pydantic found, said so a user can act on it: the field, the value and what
+    the field allows (its declared bounds, choices or advice)."""
+    problem = error.errors()[0]
+    name = str(problem["loc"][0]) if problem["loc"] else "spec"
+    field = GenerationSpec.model_fields.get(name)
+    value, kind = problem.get("input"), problem["type"]
+    description = field.description if field is not None else None
+    if kind == "value_error" and description and name != "guidance":
+        message = description  # a blank variant or style
+    elif kind == "value_error":
+        message = str(problem["ctx"]["error"])
+    elif name in ("width", "height") and kind in _BOUND_ERRORS:
+        message = f"{value} is not allowed; {_SIDE_HINT}"
+    elif kind in _BOUND_ERRORS and field is not None:
+        low, high = _bounds(field)
+        message = f"{value} is outside {low}-{high}" + (f" ({description})" if description else "")
+    elif kind == "string_too_long":
+        message = f"is {len(str(value))} characters; at most {problem['ctx']['max_length']}"
+    elif kind == "enum" and field is not None and isinstance(field.annotation, type):
+        allowed = ", ".join(member.value for member in field.annotation)
+        message = f"{value!r} is not one of {allowed}"
+    elif kind.startswith("int_"):
+        message = f"{value!r} is not a whole number"
+    elif kind.startswith("float_"):
+        message = f"{value!r} is not a number"
+    elif kind == "extra_forbidden":
+        message = "is not a field of a clip spec"
+    else:
+        message = problem["msg"]
+    return SpecError(name, message)
+
+
+def _bounds(field: FieldInfo) -> tuple[object, object]:
+    """The ge and le declared on a numeric field."""
+    low = next((m.ge for m in field.metadata if isinstance(m, annotated_types.Ge)), None)
+    high = next((m.le for m in field.metadata if isinstance(m, annotated_types.Le)), None)
+    return low, high

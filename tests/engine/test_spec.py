@@ -101,3 +101,22 @@ def test_parse_size_reads_presets_and_refuses_garbage() -> None:
 def test_seed_for_is_stable_and_spreads() -> None:
     assert seed_for("hello") == seed_for("hello")
     assert len({seed_for(f"text {i}") for i in range(100)}) == 100
+
+
+def test_text_from_the_cli_or_json_is_coerced_but_booleans_and_strangers_are_refused() -> None:
+    spec = GenerationSpec(prompt="x", frames="12", guidance="7", seed="42")  # type: ignore[arg-type]
+    assert (spec.frames, spec.guidance, spec.seed) == (12, 7.0, 42)
+    assert spec.to_dict()["guidance"] == 7.0 == GenerationSpec(prompt="x", guidance=7).to_dict()["guidance"]
+    with pytest.raises(SpecError) as caught:
+        GenerationSpec(prompt="x", frames=True)
+    assert caught.value.field == "frames"
+    with pytest.raises(SpecError) as caught:
+        GenerationSpec(prompt="x", colour="red")  # type: ignore[call-arg]
+    assert caught.value.field == "colour" and "not a field" in str(caught.value)
+
+
+def test_specs_are_frozen_and_hashable() -> None:
+    spec = GenerationSpec(prompt="x")
+    assert {spec: 1}[GenerationSpec(prompt="x")] == 1
+    with pytest.raises(ValueError):
+        spec.frames = 8  # type: ignore[misc]
