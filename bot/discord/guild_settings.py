@@ -240,16 +240,15 @@ def set_descriptions() -> dict[str, str]:
     }
 
 
-def set_choices(style_choices: list[str]) -> dict[str, list[app_commands.Choice[str]]]:
-    """Fixed choices per option: a Literal's values, an Offered's list, the style presets."""
+def set_choices() -> dict[str, list[app_commands.Choice[str]]]:
+    """Fixed choices per option: a Literal's values or an Offered's list. The default style is
+    offered by autocomplete instead, from the templates the bot runs with."""
     choices: dict[str, list[app_commands.Choice[str]]] = {}
     for name, field in GuildSettings.model_fields.items():
         offered = next((m for m in field.metadata if isinstance(m, Offered)), None)
         if offered is None:
             continue
         values = list(offered.choices) or list(_literal_values(field.annotation))
-        if name == "default_style":
-            values = style_choices
         if values:
             label = permission_name if name == "listen_permission" else str
             choices[name] = [app_commands.Choice(name=label(v), value=v) for v in values[:25]]

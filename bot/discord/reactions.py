@@ -55,9 +55,8 @@ from reactclip.speech.errors import AudioError, NotUnderstood
 
 log = logging.getLogger(__name__)
 
-STYLE_PRESETS: list[str] = list(load_templates()["styles"])
-"""The shipped style presets; an operator's templates file may add more (usable by default style)."""
-STYLE_CHOICES = [app_commands.Choice(name=style, value=style) for style in STYLE_PRESETS[:25]]
+MAX_CHOICES = 25
+"""Discord shows at most 25 choices for an option."""
 UNASKED_QUIET = (NotUnderstood, AudioError, LimitReached, NotAllowed, Busy)
 """Failures not worth a word when nobody asked (a guild reacting to every voice message)."""
 
@@ -146,7 +145,6 @@ class ReactCog(commands.Cog, name=COG_NAME):
         frames=f"How many frames ({MIN_FRAMES}-{MAX_FRAMES})",
         private="Only you see the clip",
     )
-    @app_commands.choices(style=STYLE_CHOICES)
     async def react(
         self,
         interaction: discord.Interaction,
@@ -158,6 +156,12 @@ class ReactCog(commands.Cog, name=COG_NAME):
         reply = InteractionReply(interaction, ephemeral=private)
         await reply.defer()
         await self.answer.make_clip(reply, text, interaction.channel, ClipOptions(style=style, frames=frames))
+
+    @react.autocomplete("style")
+    async def _react_style(
+        self, interaction: discord.Interaction, typed: str
+    ) -> list[app_commands.Choice[str]]:
+        return self.style_choices(typed)
 
     async def react_to_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
         """The "React with a clip" message menu. The target's text comes with the interaction, so
@@ -283,8 +287,19 @@ class ReactCog(commands.Cog, name=COG_NAME):
 
     # Shared with the /reactclip commands --------------------------------------------------------
 
+    def style_presets(self) -> list[str]:
+        """The styles on offer: the shipped presets and those the operator's templates file adds,
+        read when asked (not at import), so an operator's styles are offered too."""
+        return list(load_templates(self.settings.engine.prompting.templates)["styles"])
+
+    def style_choices(self, typed: str) -> list[app_commands.Choice[str]]:
+        """What a style option's autocomplete offers: the presets holding what was typed, in order."""
+        wanted = typed.strip().lower()
+        matching = [style for style in self.style_presets() if wanted in style.lower()]
+        return [app_commands.Choice(name=style, value=style) for style in matching[:MAX_CHOICES]]
+
     def _next_style(self, current: str | None, guild_id: int | None) -> str:
-        presets = list(load_templates(self.settings.engine.prompting.templates)["styles"])
+        presets = self.style_presets()
         style = current or self.guild_settings(guild_id).default_style or self.settings.engine.prompting.style
         index = presets.index(style) if style in presets else -1
         return presets[(index + 1) % len(presets)]

@@ -22,8 +22,9 @@ from reactclip.bot.discord.guild_settings import (
     set_options,
 )
 from reactclip.bot.discord.messages import channel_ids
-from reactclip.bot.discord.reactions import STYLE_PRESETS, ReactCog
+from reactclip.bot.discord.reactions import ReactCog
 from reactclip.bot.discord.replies import report_error, respond
+from reactclip.bot.discord.text import quote_user_text
 from reactclip.bot.request import Origin, hash_user
 
 
@@ -113,16 +114,25 @@ class ServerCog(commands.Cog, name="ReactclipServer"):
         name="set", description="Change reactclip's settings for this server"
     )(
         app_commands.checks.has_permissions(manage_guild=True)(
-            app_commands.choices(**set_choices(STYLE_PRESETS))(
+            app_commands.choices(**set_choices())(
                 app_commands.describe(**set_descriptions())(_settings_set_callback())
             )
         )
     )
 
+    @settings_set.autocomplete("default_style")
+    async def _default_style(
+        self, interaction: discord.Interaction, typed: str
+    ) -> list[app_commands.Choice[str]]:
+        return self.core.style_choices(typed)
+
     async def save_settings(self, interaction: discord.Interaction, changes: dict[str, Any]) -> None:
         """``settings set``: the options given, checked all or none, then the settings as saved."""
         guild_id = _guild_id(interaction)
         changes = {name: value for name, value in changes.items() if value is not None}
+        style = changes.get("default_style")
+        if style is not None and style not in (presets := self.core.style_presets()):
+            raise GuildSettingError(f"{quote_user_text(style)} is not a style here; try {', '.join(presets)}")
         if "mascot" in changes:
             await interaction.response.defer(ephemeral=True, thinking=True)
             changes["mascot"] = await self._checked_mascot(changes["mascot"], guild_id)

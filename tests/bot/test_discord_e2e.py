@@ -19,7 +19,7 @@ from fakediscord import FakeDiscord, FakeUser, plugin
 from recording_backends import BlockedBackend, SlowBackend
 
 from reactclip.bot.discord.guild_store import GuildStore
-from reactclip.bot.discord.reactions import STYLE_PRESETS, ReactCog
+from reactclip.bot.discord.reactions import ReactCog
 from reactclip.bot.discord.server import add_cogs
 from reactclip.bot.discord.settings import DiscordSettings
 from reactclip.bot.service import ReactionService, frame_hooks
@@ -28,12 +28,14 @@ from reactclip.engine.backends import ProgressCallback, RenderedFrames
 from reactclip.engine.backends.base import StopCheck
 from reactclip.engine.encode import probe_video
 from reactclip.engine.executor import ExecutorSettings, InProcessExecutor, Priority
-from reactclip.engine.settings import EngineSettings
+from reactclip.engine.prompting import load_templates
+from reactclip.engine.settings import EngineSettings, PromptingSettings
 from reactclip.engine.spec import GenerationSpec
 from reactclip.moderation.frames import BLOCKED_REASON, Detection, FrameModerator
 
 fake_discord = plugin.fake_discord
 pytestmark = pytest.mark.slow
+STYLE_PRESETS = list(load_templates()["styles"])
 
 
 class ClipBot(commands.Bot):
@@ -42,7 +44,7 @@ class ClipBot(commands.Bot):
     ``engine_backend`` is the backend the operator configured; "sticker" (what ``backend`` draws
     here) means no sticker previews. ``transcriber`` and ``voice_connect`` are for voice channels
     (see test_voice_e2e.py); ``frame_detector`` replaces NudeNet in the frame check.
-    ``discord_fields`` override DiscordSettings fields."""
+    ``templates`` is an operator's templates file. ``discord_fields`` override DiscordSettings fields."""
 
     def __init__(
         self,
@@ -55,6 +57,7 @@ class ClipBot(commands.Bot):
         transcriber: Any = None,
         voice_connect: Any = None,
         frame_detector: Any = None,
+        templates: Path | None = None,
         **discord_fields: Any,
     ) -> None:
         intents = discord.Intents.default()
@@ -62,7 +65,8 @@ class ClipBot(commands.Bot):
         super().__init__(command_prefix="!", intents=intents, guild_ready_timeout=0.05)
         frames = FrameModerator(detector=frame_detector)
         executor = InProcessExecutor(lambda name: backend, executor_settings, **frame_hooks(frames))
-        settings = Settings(engine=EngineSettings(backend=engine_backend))
+        prompting = PromptingSettings(templates=templates)
+        settings = Settings(engine=EngineSettings(backend=engine_backend, prompting=prompting))
         self.service = ReactionService(
             settings,
             text_models["embedder"],
@@ -487,6 +491,47 @@ def test_guild_settings_need_manage_server_and_survive_a_restart(
         assert spec.style == "pixel art"
 
     run(fake_discord, before, before_restart, (after, after_restart))
+
+
+def test_style_options_offer_the_operators_own_styles_and_refuse_unknown_ones(
+    fake_discord: FakeDiscord, clean_env: Path, text_models: dict[str, Any], recording_backend: Any
+) -> None:
+    templates = clean_env / "templates.toml"
+    templates.write_text('[styles.vaporwave]\nwords = "vaporwave, neon pink and teal, retro grid"\n')
+    bot = ClipBot(text_models, recording_backend, clean_env / "guilds.sqlite3", templates=templates)
+
+    async def offered(command: str, options: dict[str, Any], focused: str) -> list[str]:
+        ref = await fake_discord.autocomplete(command, options, focused, user="owner")
+        answer = payload(await fake_discord.wait_for_callback(ref))
+        assert answer["type"] == 8
+        return [choice["value"] for choice in answer["data"]["choices"]]
+
+    async def scenario() -> None:
+        assert await offered("react", {"text": "gg", "style": ""}, "style") == [*STYLE_PRESETS, "vaporwave"]
+        assert await offered("react", {"text": "gg", "style": "WAVE"}, "style") == ["vaporwave"]
+        assert await offered("reactclip settings set", {"default_style": "vap"}, "default_style") == [
+            "vaporwave"
+        ]
+
+        # Autocomplete only suggests: what is typed instead is refused politely, and nothing is saved.
+        ref = await fake_discord.slash("reactclip settings set", {"default_style": "sepia"}, user="owner")
+        refusal = payload(await fake_discord.wait_for_callback(ref))["data"]
+        assert refusal["flags"] & 64 and "sepia" in refusal["content"] and "vaporwave" in refusal["content"]
+        react = await fake_discord.slash("react", {"text": "we won!!", "style": "sepia"})
+        line = payload(await fake_discord.wait_for_followup(react, timeout=30))
+        assert line["flags"] & 64 and "sepia" in line["content"] and "cartoon" in line["content"]
+
+        ref = await fake_discord.slash("reactclip settings set", {"default_style": "vaporwave"}, user="owner")
+        assert (
+            "default style: vaporwave"
+            in payload(await fake_discord.wait_for_callback(ref))["data"]["content"]
+        )
+        react = await fake_discord.slash("react", {"text": "we won the finals!!"})
+        await fake_discord.wait_for(clip_edit(react.token), timeout=60)
+        [[spec]] = recording_backend.calls
+        assert spec.style == "vaporwave"
+
+    run(fake_discord, bot, scenario)
 
 
 # The buttons under a clip ---------------------------------------------------------------------------

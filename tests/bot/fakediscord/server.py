@@ -49,10 +49,11 @@ DIRECT_MESSAGES = 1 << 12
 MESSAGE_CONTENT = 1 << 15
 
 # Interaction and callback types.
-APPLICATION_COMMAND, MESSAGE_COMPONENT = 2, 3
+APPLICATION_COMMAND, MESSAGE_COMPONENT, APPLICATION_COMMAND_AUTOCOMPLETE = 2, 3, 4
 CHAT_INPUT, MESSAGE_COMMAND = 1, 3
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2  # option types
 CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE_MESSAGE, UPDATE_MESSAGE = 4, 5, 6, 7
+AUTOCOMPLETE_RESULT = 8
 
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
@@ -382,6 +383,31 @@ class FakeDiscord:
         SUB_COMMAND options, as Discord sends them. Option types come from the synced command; values
         may be str, int, float, bool, a FakeUser (a user option) or an attachment payload from
         ``attachment``."""
+        return await self._run_command(name, options, user, channel)
+
+    async def autocomplete(
+        self,
+        name: str,
+        options: dict[str, Any],
+        focused: str,
+        *,
+        user: FakeUser | str = "alice",
+        channel: FakeChannel | str = "general",
+    ) -> InteractionRecord:
+        """``user`` is typing option ``focused`` of the slash command ``name`` (``options`` hold what
+        is typed so far): Discord asks the bot for choices, which come back as the callback's
+        ``data["choices"]``."""
+        return await self._run_command(name, options, user, channel, focused=focused)
+
+    async def _run_command(
+        self,
+        name: str,
+        options: dict[str, Any] | None,
+        user: FakeUser | str,
+        channel: FakeChannel | str,
+        *,
+        focused: str | None = None,
+    ) -> InteractionRecord:
         fake_user, fake_channel = self._user(user), self._channel(channel)
         top, *path = name.split()
         command = self.find_command(top, CHAT_INPUT, fake_channel.guild_id)
@@ -409,6 +435,11 @@ class FakeDiscord:
             self._option(key, value, declared.get(key), fake_channel, resolved)
             for key, value in (options or {}).items()
         ]
+        if focused is not None and not declared.get(focused, {}).get("autocomplete"):
+            raise LookupError(f"Discord autocompletes only options declared so; {focused!r} is not")
+        for option in data_options:
+            if option["name"] == focused:
+                option["focused"] = True
         for sub in reversed(subcommands):
             data_options = [{"name": sub["name"], "type": sub["type"], "options": data_options}]
         data: dict[str, Any] = {
@@ -421,7 +452,8 @@ class FakeDiscord:
             data["resolved"] = resolved
         if command.get("guild_id"):
             data["guild_id"] = command["guild_id"]
-        return await self._interact(APPLICATION_COMMAND, data, fake_user, fake_channel)
+        kind = APPLICATION_COMMAND if focused is None else APPLICATION_COMMAND_AUTOCOMPLETE
+        return await self._interact(kind, data, fake_user, fake_channel)
 
     async def context_menu(
         self,
@@ -1014,6 +1046,8 @@ class FakeDiscord:
         data = call.json.get("data") or {}
         record.callback_types.append(callback_type)
         message: dict[str, Any] | None = None
+        if (callback_type == AUTOCOMPLETE_RESULT) != (record.type == APPLICATION_COMMAND_AUTOCOMPLETE):
+            return _error(400, 50035, "Invalid Form Body: an autocomplete interaction takes choices only")
         if callback_type in (CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE):
             flags = data.get("flags", 0) | (LOADING if callback_type == DEFERRED_CHANNEL_MESSAGE else 0)
             body = data if callback_type == CHANNEL_MESSAGE else {}
