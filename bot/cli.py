@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, get_args
 import typer
 
 from reactclip.bot.errors import UserInputError, reported
+from reactclip.bot.logs import LogFormat, configure_logging
 from reactclip.bot.model_downloads import models
 from reactclip.bot.settings import Settings
 from reactclip.engine.settings import BackendName
@@ -58,12 +59,25 @@ StyleOption = Annotated[
 ]
 
 
+MetricsPortOption = Annotated[
+    int | None,
+    typer.Option(
+        min=0, max=65535, help="Serve /metrics, /health and /ready here; 0 turns them off (default: settings)"
+    ),
+]
+
+
 @app.callback()
 def _root(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show debug logs")] = False,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            envvar="REACTCLIP_LOG_FORMAT", help="text, or json: one object per line with the request id"
+        ),
+    ] = "text",
 ) -> None:
-    logging.basicConfig(format="reactclip: %(message)s", level=logging.WARNING, stream=sys.stderr)
-    log.setLevel(logging.DEBUG if verbose else logging.INFO)
+    configure_logging(log_format, verbose=verbose)
 
 
 def slug(text: str, limit: int = 32) -> str:
@@ -329,6 +343,7 @@ def worker(
     concurrency: Annotated[
         int, typer.Option(min=1, help="Jobs taken at once; compatible ones share one GPU call")
     ] = 1,
+    metrics_port: MetricsPortOption = None,
 ) -> None:
     """Serve the distributed queue: render clips for any number of bot processes (one GPU call at a
     time). Clips go into the shared Redis cache when REACTCLIP_ENGINE__CACHE__STORE=redis."""
@@ -336,30 +351,38 @@ def worker(
         if backend is not None:
             _backend_name(backend)
         settings = Settings()
+        from reactclip.bot.monitoring import worker_monitoring
         from reactclip.bot.service import frame_hooks
         from reactclip.engine.executor.distributed import run_worker
         from reactclip.moderation.frames import FrameModerator
 
         moderation, distributed = settings.moderation, settings.engine.distributed
         frames = FrameModerator(sample_frames=moderation.sample_frames) if moderation.frame_check else None
+        redis_url = redis_url or settings.engine.redis_url
+        port = settings.monitoring.worker_port if metrics_port is None else metrics_port
         run_worker(
             settings.engine,
-            redis_url or settings.engine.redis_url,
+            redis_url,
             backend=backend,
             queue_name=queue or distributed.queue_name,
             concurrency=concurrency,
+            around=worker_monitoring(settings, redis_url, port) if port else None,
             **frame_hooks(frames),
         )
 
 
 @app.command()
-def run() -> None:
+def run(metrics_port: MetricsPortOption = None) -> None:
     """Run the Discord bot on embedded defaults (token: REACTCLIP_DISCORD__TOKEN or [discord] token
     in the config file, never in the repository)."""
     with reported():
         from reactclip.bot.discord.app import run_bot
 
-        run_bot(Settings())
+        settings = Settings()
+        if metrics_port is not None:
+            monitoring = settings.monitoring.model_copy(update={"bot_port": metrics_port})
+            settings = settings.model_copy(update={"monitoring": monitoring})
+        run_bot(settings)
 
 
 @app.command()

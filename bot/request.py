@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from reactclip.engine.executor import Priority
 from reactclip.engine.mood import Mood
+from reactclip.engine.request_id import new_request_id
 from reactclip.moderation import GuildPolicy, RequestContext
 
 Entry = Literal["cli", "slash", "message_menu", "dm", "mention", "voice_message", "voice_channel", "button"]
@@ -107,6 +108,9 @@ class Request:
     origin: Origin
     options: Options = field(default_factory=Options)
     priority: Priority = Priority.INTERACTIVE
+    id: str = field(default_factory=new_request_id, compare=False)
+    """Names the request in every log line about it, from the entry point to a worker and back,
+    and in the buttons under its clip."""
 
     @property
     def is_audio(self) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
@@ -30,6 +31,7 @@ from reactclip.bot.events import (
     Progress,
     Refusal,
 )
+from reactclip.bot.metrics import RequestMetrics, outcome_of
 from reactclip.bot.refusals import FrameRefused, Refused, TextRefused
 from reactclip.bot.request import Options, Request
 from reactclip.bot.settings import Settings
@@ -38,6 +40,7 @@ from reactclip.engine.clip import Clip
 from reactclip.engine.clipmaker import ClipMaker
 from reactclip.engine.executor import Executor, ProgressEvent
 from reactclip.engine.prompting import EmotionReader
+from reactclip.engine.request_id import REQUEST_ID
 from reactclip.engine.service import build_executor
 from reactclip.engine.spec import GenerationSpec
 from reactclip.moderation import RequestContext
@@ -59,6 +62,20 @@ def frame_hooks(frames: FrameModerator | None) -> dict[str, Any]:
     if frames is None:
         return {"inspect": None, "may_cache": None}
     return {"inspect": frames.inspect, "may_cache": lambda clip: frames.may_cache(clip.inspection)}
+
+
+def _log_outcome(request: Request, final: Event) -> None:
+    """One debug line per answered request (its id comes with the record). Entry points log the
+    outcome for operators in their own words (Discord: with the guild; the CLI prints it), and a
+    real failure's traceback once, where it is handled."""
+    if isinstance(final, Finished):
+        clip = final.clip
+        hit = "from the cache" if clip.cache_hit else f"in {clip.timings.rendering:.2f} s"
+        log.debug("%r: clip by %s (%s) %s", request, clip.backend, clip.variant, hit)
+    elif isinstance(final, Refusal):
+        log.debug("%r: refused (%s)", request, final.error.category)
+    elif isinstance(final, Failed):
+        log.debug("%r: %s: %s: %s", request, outcome_of(final.error), type(final.error).__name__, final.error)
 
 
 class ReactionService:
@@ -111,14 +128,19 @@ class ReactionService:
         """The request's events, ending with Finished, Refusal or Failed. Leaving the iteration
         early (the caller was cancelled) cancels the request's work."""
         events: asyncio.Queue[Event] = asyncio.Queue()
-        task = asyncio.create_task(self._run(request, events.put_nowait))
+        context = contextvars.copy_context()
+        context.run(REQUEST_ID.set, request.id)  # the work's log lines (and its worker's) name it
+        task = asyncio.create_task(self._run(request, events.put_nowait), context=context)
+        metrics = RequestMetrics(request)
         try:
             while True:
                 event = await events.get()
+                metrics.observe(event)
                 yield event
                 if isinstance(event, Final):
                     return
         finally:
+            metrics.finish()
             if not task.done():
                 task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -164,6 +186,7 @@ class ReactionService:
         finally:
             if preview is not None and not preview.done():
                 preview.cancel()  # a sticker never lands after the answer
+        _log_outcome(request, final)
         emit(final)
 
     async def _render(self, request: Request, spec: GenerationSpec, emit: Callable[[Event], None]) -> Clip:

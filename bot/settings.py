@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from platformdirs import user_config_path
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -59,6 +59,15 @@ class ShortNames(PydanticBaseSettingsSource):
         return found
 
 
+class MonitoringSettings(BaseModel):
+    """Where ``/metrics``, ``/health`` and ``/ready`` listen (monitoring.py); ``--metrics-port``
+    overrides the port of the command it is given to."""
+
+    host: str = Field("127.0.0.1", description="The address to bind; another than 127.0.0.1 exposes metrics")
+    bot_port: int = Field(9108, ge=0, le=65535, description="reactclip run's port; 0 turns it off")
+    worker_port: int = Field(9109, ge=0, le=65535, description="reactclip worker's port; 0 turns it off")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="REACTCLIP_", env_nested_delimiter="__", extra="ignore", validate_default=True
@@ -68,6 +77,7 @@ class Settings(BaseSettings):
     moderation: ModerationSettings = Field(default_factory=ModerationSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     speech: SpeechSettings = Field(default_factory=SpeechSettings)
+    monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -27,10 +27,12 @@ from reactclip.bot.discord.messages import channel_ids
 from reactclip.bot.discord.progress import EditThrottle
 from reactclip.bot.discord.replies import InteractionReply, Reply, attachment, header_for, show_events
 from reactclip.bot.discord.settings import DiscordSettings
-from reactclip.bot.discord.views import ClipView, new_request_id
+from reactclip.bot.discord.views import ClipView
+from reactclip.bot.metrics import count_outcome
 from reactclip.bot.request import Entry, Options, Request
 from reactclip.bot.service import ReactionService
 from reactclip.engine.executor import Busy
+from reactclip.engine.request_id import REQUEST_ID
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +89,11 @@ class Answerer:
         if isinstance(what, str) and not what.strip():
             raise NotAllowed(NOTHING_TO_REACT_TO)
         service = self._service()
-        await self._take_turn(reply, requester.id, wait=options.entry == "button")
+        try:
+            await self._take_turn(reply, requester.id, wait=options.entry == "button")
+        except LimitReached:
+            count_outcome(options.entry, "cooldown")
+            raise
         said = what if isinstance(what, str) else await self._recording(what)
         request = Request(
             said,
@@ -100,6 +106,7 @@ class Answerer:
                 preview_after_s=self._preview_after(guild_settings),
             ),
         )
+        REQUEST_ID.set(request.id)  # this interaction's or message's own task: its log lines name it
         throttle = EditThrottle(self.discord_settings.progress_interval_s, self._clock)
         try:
             async with contextlib.aclosing(service.handle(request)) as events:
@@ -111,7 +118,7 @@ class Answerer:
         # limit is never below Discord's default, but a partial guild's is unknown until here.
         if isinstance(guild, discord.Guild) and clip.size_bytes > guild.filesize_limit:
             raise NotAllowed(TOO_LARGE)
-        request_id = new_request_id()
+        request_id = request.id
         kept_text = text if options.remember else ""
         self._store().save_request(
             PostedClip(
@@ -121,6 +128,7 @@ class Answerer:
                 kept_text,
                 request.options.style or clip.spec.style,
                 request.options.frames,
+                clip.variant,
             )
         )
         notes = [clip.spec.style, f"{clip.frames} frames"]

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from typing import Any
 
 import discord
 from discord.ext import commands
 
 from reactclip.bot.errors import ConfigurationError
+from reactclip.bot.metrics import watch_loop_lag
+from reactclip.bot.monitoring import Check, MonitoringServer, redis_check
 from reactclip.bot.settings import Settings
+from reactclip.engine.executor import Executor
+from reactclip.engine.metrics import ExecutorCollector
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +64,41 @@ class ReactBot(commands.Bot):
         self.reactclip_settings = settings
         """Read by ``reactclip.bot.setup``, so the extension uses these settings, not a fresh read."""
         self.reactclip_load_models = load_models
+        self._monitoring: MonitoringServer | None = None
+        self._lag_watch: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
         await self.load_extension(EXTENSION)
+        self._lag_watch = asyncio.create_task(watch_loop_lag(), name="reactclip-loop-lag")
+        settings = self.reactclip_settings
+        if settings.monitoring.bot_port:
+            self._monitoring = self._monitoring_server(settings)
+            await self._monitoring.start()
+
+    def _monitoring_server(self, settings: Settings) -> MonitoringServer:
+        """/ready: the text models loaded, the gateway connected, Redis reachable where used."""
+        from reactclip.bot.discord.reactions import ReactCog
+
+        cog = self.get_cog(ReactCog.__cog_name__)
+        assert isinstance(cog, ReactCog)
+
+        def executor() -> Executor | None:
+            return cog.service.executor() if cog.service is not None else None
+
+        checks: dict[str, Check] = {
+            "models": lambda: cog.service is not None,
+            "gateway": lambda: self.is_ready() and not self.is_closed() and math.isfinite(self.latency),
+            **redis_check(settings.engine),
+        }
+        collector = ExecutorCollector(executor, settings.engine.cache.store)
+        return MonitoringServer(settings.monitoring.host, settings.monitoring.bot_port, checks, (collector,))
+
+    async def close(self) -> None:
+        if self._monitoring is not None:
+            await self._monitoring.stop()
+        if self._lag_watch is not None:
+            self._lag_watch.cancel()
+        await super().close()
 
     async def on_message(self, message: discord.Message, /) -> None:
         return None

@@ -13,6 +13,7 @@ from reactclip.bot.errors import describe
 from reactclip.bot.refusals import Refused
 from reactclip.bot.request import hash_user
 from reactclip.engine.executor import Busy
+from reactclip.engine.spec import SpecError
 from reactclip.speech.errors import AudioError, NotUnderstood
 
 log = logging.getLogger(__name__)
@@ -58,10 +59,12 @@ EXPECTED = (
     Busy,
     NotUnderstood,
     AudioError,
+    SpecError,
     app_commands.CheckFailure,
 )
-"""Outcomes the bot expects (a limit, a switch, a full queue, speech nobody could make out): logged
-at info without a traceback. Anything else is a real failure and keeps its traceback."""
+"""Outcomes the bot expects (a limit, a switch, a full queue, speech nobody could make out, an option
+it does not offer): logged at info without a traceback. Anything else is a real failure and keeps
+its traceback."""
 
 
 def log_outcome(error: BaseException, guild_id: int | None, user_id: int) -> None:

@@ -55,6 +55,8 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX clip_requests_created ON clip_requests (created);
     """,
+    # 3: the variant that made a posted clip, so its thumbs count for that A/B arm.
+    "ALTER TABLE clip_requests ADD COLUMN variant TEXT",
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -69,6 +71,7 @@ class PostedClip:
     text: str
     style: str | None = None
     frames: int | None = None
+    variant: str | None = None
 
 
 class GuildStore:
@@ -156,7 +159,8 @@ class GuildStore:
         with self._tx() as db:
             db.execute("DELETE FROM clip_requests WHERE created < ?", (now - self.request_ttl_s,))
             db.execute(
-                "INSERT OR REPLACE INTO clip_requests VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO clip_requests (request_id, user_id, guild_id, text, style, frames, "
+                "created, variant) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     request.request_id,
                     request.user_id,
@@ -165,6 +169,7 @@ class GuildStore:
                     request.style,
                     request.frames,
                     now,
+                    request.variant,
                 ),
             )
 
@@ -172,7 +177,7 @@ class GuildStore:
         """The request, or None when unknown or older than ``request_ttl_s``."""
         with self._lock:
             row = self._db.execute(
-                "SELECT request_id, user_id, guild_id, text, style, frames FROM clip_requests "
+                "SELECT request_id, user_id, guild_id, text, style, frames, variant FROM clip_requests "
                 "WHERE request_id = ? AND created >= ?",
                 (request_id, self._clock() - self.request_ttl_s),
             ).fetchone()

@@ -45,6 +45,7 @@ from reactclip.bot.discord.replies import (
 from reactclip.bot.discord.settings import DiscordSettings
 from reactclip.bot.discord.text import strip_mention
 from reactclip.bot.discord.views import COG_NAME, Action, ClipButton
+from reactclip.bot.metrics import count_vote
 from reactclip.bot.request import Entry, hash_user
 from reactclip.bot.service import ReactionService
 from reactclip.bot.settings import Settings
@@ -260,6 +261,8 @@ class ReactCog(commands.Cog, name=COG_NAME):
         if action in ("up", "down"):
             if message is not None:
                 store.record_feedback(message.id, hash_user(interaction.user.id), 1 if action == "up" else -1)
+                posted = store.load_request(request_id)
+                count_vote(posted.variant if posted is not None else None, action)
             await interaction.response.send_message("thanks for the feedback", ephemeral=True)
             return
         request = store.load_request(request_id)

@@ -9,7 +9,6 @@ registers ``ClipButton`` with ``bot.add_dynamic_items`` and handles the clicks.
 from __future__ import annotations
 
 import re
-import secrets
 from typing import Any, Literal, Protocol, cast
 
 import discord
@@ -25,10 +24,6 @@ _BUTTONS: dict[Action, tuple[str, str, discord.ButtonStyle]] = {
     "up": ("", "👍", discord.ButtonStyle.secondary),
     "down": ("", "👎", discord.ButtonStyle.secondary),
 }
-
-
-def new_request_id() -> str:
-    return secrets.token_hex(8)
 
 
 def custom_id(action: Action, request_id: str) -> str:

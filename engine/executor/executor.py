@@ -54,6 +54,7 @@ from reactclip.engine.executor.handle import ClipHandle
 from reactclip.engine.executor.load import CostModel, degrade, load
 from reactclip.engine.executor.queue import FairQueue, Job, Priority
 from reactclip.engine.executor.settings import ExecutorSettings
+from reactclip.engine.metrics import BATCH_SIZE, ENCODE_SECONDS, PEAK_GPU_MEMORY, RENDER_SECONDS
 from reactclip.engine.spec import GenerationSpec
 
 log = logging.getLogger(__name__)
@@ -471,6 +472,7 @@ class InProcessExecutor(ExecutorCore):
             for handle in job.handles:
                 handle._emit(Started(link, len(jobs)))
         self._announce_positions()
+        BATCH_SIZE.labels(jobs[0].priority.value).observe(len(jobs))
         try:
             outcomes = await self._render(jobs, attempt=0, should_stop=stop.is_set if stop else None)
         finally:
@@ -517,6 +519,7 @@ class InProcessExecutor(ExecutorCore):
         else:
             self._failover.record_success()
             self._cost.observe(specs, link, seconds)
+            RENDER_SECONDS.labels(backend.name, link).observe(seconds)
             if link == jobs[0].spec.variant:
                 self._variants_ok.add(link)
             return [(job, _Rendered(r, backend, link)) for job, r in zip(jobs, frames, strict=True)]
@@ -590,6 +593,9 @@ class InProcessExecutor(ExecutorCore):
             self._fail(job, exc)
             return
         self._made[clip.variant] += 1
+        ENCODE_SECONDS.observe(clip.timings.encoding)
+        if clip.peak_gpu_memory_bytes is not None:
+            PEAK_GPU_MEMORY.labels(clip.backend).observe(clip.peak_gpu_memory_bytes)
         job.clip, job.made_by = clip, outcome.link
         for handle in job.handles:
             self._deliver(job, handle)

@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Generator
 from typing import Any
 
 from reactclip.engine.clip import Clip
 from reactclip.engine.executor.errors import Cancelled
 from reactclip.engine.executor.events import Done, EventCallback, ProgressEvent
+from reactclip.engine.request_id import REQUEST_ID, new_request_id
 from reactclip.engine.spec import GenerationSpec
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,8 @@ class ClipHandle:
         on_event: EventCallback | None = None,
         on_cancel: Callable[[ClipHandle], None] | None = None,
     ) -> None:
-        self.id = uuid.uuid4().hex[:12]
+        self.id = REQUEST_ID.get() or new_request_id()
+        """The request's id where one is being worked on (request_id.py), so logs match."""
         self.spec = spec
         """The spec that will be rendered: the variant chosen and any degradation applied."""
         self.priority = priority

@@ -178,6 +178,7 @@ class DistributedExecutor(ExecutorCore):
                 "user": user,
                 "key": key,
                 "inline": key is None,
+                "request_id": handle.id,
             }
             flight = _Flight(job_id, spec, request, priority, [handle])
             self._flights[flight.job_id] = flight

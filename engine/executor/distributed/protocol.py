@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from arq.connections import ArqRedis
 from arq.utils import timestamp_ms
@@ -47,6 +47,8 @@ class ClipRequest(TypedDict):
     """The cache key the worker stores the clip under; None = do not cache."""
     inline: bool
     """Return the clip's bytes in the result even when the clip was stored."""
+    request_id: NotRequired[str]
+    """The requester's request id (request_id.py), so the worker's log lines name it too."""
 
 
 class ClipResult(TypedDict):

@@ -13,6 +13,7 @@ job the shutdown interrupted once more.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 from collections.abc import Callable
@@ -42,6 +43,7 @@ from reactclip.engine.executor.events import Done, ProgressEvent
 from reactclip.engine.executor.executor import BackendFactory, InProcessExecutor
 from reactclip.engine.executor.queue import Priority
 from reactclip.engine.executor.settings import ExecutorSettings
+from reactclip.engine.request_id import REQUEST_ID
 from reactclip.engine.service import backend_factory, open_store
 from reactclip.engine.settings import DISCORD_UPLOAD_LIMIT, EngineSettings
 from reactclip.engine.spec import GenerationSpec
@@ -49,6 +51,7 @@ from reactclip.engine.spec import GenerationSpec
 log = logging.getLogger(__name__)
 
 CachePolicy = Callable[[Clip], bool]
+Around = Callable[["ClipWorker"], contextlib.AbstractAsyncContextManager[Any]]
 
 JOB_TIMEOUT_S = 600.0
 MAX_TRIES = 2
@@ -92,9 +95,11 @@ class ClipWorker:
         may_cache: CachePolicy | None = None,
         concurrency: int = 1,
         revision: str | None = None,
+        around: Around | None = None,
     ) -> None:
         """``revision``: the weights revision of what this worker renders, published with its
-        backend's name for the clients' cache keys (``Renderer``)."""
+        backend's name for the clients' cache keys (``Renderer``). ``around(worker)``: a context the
+        worker serves inside once its backend has loaded (``reactclip worker``'s metrics server)."""
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
         self.settings = local_settings(settings or ExecutorSettings(), concurrency)
@@ -108,6 +113,13 @@ class ClipWorker:
         self._inspect = inspect
         self._may_cache = may_cache
         self._executor: InProcessExecutor | None = None
+        self._around = around
+        self._contexts = contextlib.AsyncExitStack()
+
+    @property
+    def executor(self) -> InProcessExecutor | None:
+        """The local executor, once the worker has started (None before and after)."""
+        return self._executor
 
     def worker_settings(self) -> dict[str, Any]:
         return {
@@ -138,8 +150,11 @@ class ClipWorker:
         log.info("worker on queue %s: backend %s (%s)", self.queue_name, backend.name, backend.variant)
         renderer = Renderer(backend.name, self._revision)
         await ctx["redis"].set(renderer_key(self.queue_name), renderer.encode())
+        if self._around is not None:
+            await self._contexts.enter_async_context(self._around(self))
 
     async def shutdown(self, ctx: dict[str, Any]) -> None:
+        await self._contexts.aclose()
         if self._executor is not None:
             # Jobs still queued here were interrupted: arq runs them again.
             await self._executor.shutdown(drain=False)
@@ -159,6 +174,7 @@ class ClipWorker:
         not in the store)."""
         executor = self._executor
         assert executor is not None, "render_clip ran before startup"
+        REQUEST_ID.set(request.get("request_id"))  # arq runs each job in its own task
         spec = GenerationSpec(**request["spec"])
         progress = _Publisher(ctx["redis"], events_channel(self.queue_name, ctx["job_id"]))
         try:
@@ -183,6 +199,7 @@ class ClipWorker:
         # Only a clip of the variant the client asked for is what its key names: not a fallback's,
         # nor one of an A/B arm this worker chose (a client without the rollout settings).
         stored = handle.made_by == spec.variant and await self._put(request["key"], clip)
+        log.info("job %s: clip by %s in %.2f s", ctx["job_id"], clip.backend, clip.timings.rendering)
         meta, data = encode_record(clip)
         return {"meta": meta, "data": None if stored and not request["inline"] else data}
 
@@ -229,6 +246,7 @@ def run_worker(
     concurrency: int = 1,
     inspect: Inspector | None = None,
     may_cache: CachePolicy | None = None,
+    around: Around | None = None,
 ) -> None:
     """Serve ``queue_name`` until SIGINT or SIGTERM (what ``reactclip worker`` runs). ``backend``
     defaults to the settings' choice. Clips go into the Redis clip store of ``settings.cache``
@@ -251,6 +269,7 @@ def run_worker(
         may_cache=may_cache,
         concurrency=concurrency,
         revision=own.wan.revision,
+        around=around,
     )
     # arq's Worker takes the current event loop when it is built; asyncio.run() would close it, so
     # give it a fresh one that it runs to the end (its own `run`).
