@@ -45,33 +45,29 @@ from _report import (
 )
 from redis.exceptions import RedisError
 
+from reactclip.engine.backends import costmodel
 from reactclip.engine.backends.base import (
     Backend,
-    Interrupted,
     ProgressCallback,
     RenderedFrames,
-    StepProgress,
     StopCheck,
-    check_batch,
 )
-from reactclip.engine.backends.sticker import StickerBackend, render_clip
+from reactclip.engine.backends.sticker import StickerBackend
 from reactclip.engine.cache import LocalClipStore, RedisClipStore, cache_key
 from reactclip.engine.cache.store import ClipStore
-from reactclip.engine.clip import Clip, StageTimings
+from reactclip.engine.clip import Clip
 from reactclip.engine.clipmaker import ClipMaker
 from reactclip.engine.executor import Busy, ExecutorError, ExecutorSettings, InProcessExecutor, Priority
-from reactclip.engine.executor.load import work_units
 from reactclip.engine.spec import GenerationSpec, seed_for
 
 SECTION = "## Executor"
 PACKAGES = ("numpy", "imageio-ffmpeg", "redis", "reactclip")
 
 # The field report: one clip takes 3 s, a batch of four 9 s, so a call costs 1 s plus 2 s per clip.
-CALL_OVERHEAD_S = 1.0
-PER_CLIP_S = 2.0
-REFERENCE_SPEC = GenerationSpec(prompt="reference")
+CALL_OVERHEAD_S, PER_CLIP_S = costmodel.CALL_OVERHEAD_S, costmodel.PER_CLIP_S
+REFERENCE_SPEC = costmodel.REFERENCE_SPEC
 """What every request asks for (832x480, 16 frames, 20 steps): the size the field report timed."""
-REFERENCE_UNITS = work_units(REFERENCE_SPEC)
+REFERENCE_UNITS = costmodel.REFERENCE_UNITS
 
 INTERACTIVE_SHARE = 0.3
 HOT_SHARE = 0.3
@@ -110,25 +106,15 @@ def show(value: float) -> str:
 # The GPU.
 
 
-class CostModelBackend:
-    """A Backend whose call takes what the field report's GPU took, scaled; the frames are real
-    sticker frames drawn once at a small size (the encoder then costs little next to the GPU)."""
-
-    name = "cost-model"
-    variant = "cost-model-v1"
+class CostModelBackend(costmodel.CostModelBackend):
+    """The engine's cost-model backend (engine/backends/costmodel.py), recording each call."""
 
     def __init__(self, scale: float) -> None:
-        self.scale = scale
-        self.frames = render_clip(GenerationSpec(prompt="bench", width=128, height=128, frames=8, fps=8))
+        super().__init__(scale)
         self.calls: list[tuple[float, float, int]] = []
         """(start, end, batch size) per call, on the monotonic clock."""
         self.spans: dict[GenerationSpec, tuple[float, float]] = {}
         """The call that last rendered each spec."""
-
-    def cost(self, specs: Sequence[GenerationSpec]) -> float:
-        """A degraded (smaller) spec costs its share of the reference size's per-clip time."""
-        clips = sum(work_units(spec) for spec in specs) / REFERENCE_UNITS
-        return self.scale * (CALL_OVERHEAD_S + PER_CLIP_S * clips)
 
     def generate(
         self,
@@ -136,27 +122,14 @@ class CostModelBackend:
         on_progress: ProgressCallback | None = None,
         should_stop: StopCheck | None = None,
     ) -> list[RenderedFrames]:
-        check_batch(specs)
         start = time.monotonic()
-        total, steps = self.cost(specs), specs[0].steps
-        # One sleep per denoising step, to absolute deadlines, so the progress events flow as from
-        # a diffusion backend and the call takes cost() however the sleeps round. Like Wan, it
-        # stops between steps when asked; the time spent still counts as GPU time.
-        for step in range(steps):
-            time.sleep(max(start + total * (step + 1) / steps - time.monotonic(), 0.0))
-            if on_progress is not None:
-                on_progress(StepProgress(stage="denoising", step=step + 1, total=steps))
-            if should_stop is not None and step + 1 < steps and should_stop():
-                self.calls.append((start, time.monotonic(), len(specs)))
-                raise Interrupted(step + 1, steps)
-        end = time.monotonic()
-        self.calls.append((start, end, len(specs)))
+        try:
+            frames = super().generate(specs, on_progress, should_stop)
+        finally:
+            self.calls.append((start, time.monotonic(), len(specs)))  # a stopped call counts too
         for spec in specs:
-            self.spans[spec] = (start, end)
-        return [RenderedFrames(self.frames, StageTimings(denoising=end - start)) for _ in specs]
-
-    def close(self) -> None:
-        """Nothing to release."""
+            self.spans[spec] = (start, self.calls[-1][1])
+        return frames
 
 
 def scaled_settings(scale: float) -> ExecutorSettings:

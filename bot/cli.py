@@ -336,7 +336,8 @@ def transcribe(
 @app.command()
 def worker(
     backend: Annotated[
-        str | None, typer.Option(help="auto, wan, tiny or sticker (default: settings)")
+        str | None,
+        typer.Option(help="auto, wan, tiny, sticker, or cost-model for drills (default: settings)"),
     ] = None,
     redis_url: Annotated[str | None, typer.Option(help="The queue's Redis (default: settings)")] = None,
     queue: Annotated[str | None, typer.Option(help="The queue name (default: settings)")] = None,

@@ -55,13 +55,14 @@ COUNTERS: dict[str, tuple[str, str]] = {
     "failures": ("reactclip_render_failures", "Backend calls that failed"),
     "retries": ("reactclip_render_retries", "Failed backend calls tried again"),
     "oom_splits": ("reactclip_oom_splits", "Batches split in two after running out of GPU memory"),
-    "alerts": ("reactclip_failover_switches", "Switches to a fallback backend (each one alerted)"),
     "recoveries": ("reactclip_failover_recoveries", "Switches back to the primary backend"),
     "probe_failures": ("reactclip_probe_failures", "Probes of a failed primary that failed again"),
     "cancelled": ("reactclip_cancelled", "Requests whose requester stopped waiting"),
     "preemptions": ("reactclip_preemptions", "Batch-class calls stopped early for interactive work"),
 }
 """The executor counters exposed, by their key in ``ExecutorStats.counters``: name and meaning."""
+ALERT_KINDS = ("failover", "overload", "worker_lost", "redis_unreachable")
+"""Every kind is reported (zero until raised), so alert rules need no absent() guard."""
 
 
 class ExecutorCollector(Collector):
@@ -107,6 +108,22 @@ class ExecutorCollector(Collector):
         yield lookups
         for key, (name, documentation) in COUNTERS.items():
             yield CounterMetricFamily(name, documentation, value=counters.get(key, 0))
+        alerts = CounterMetricFamily("reactclip_alerts", "Alerts raised, by kind", labels=["kind"])
+        for kind in ALERT_KINDS:
+            alerts.add_metric([kind], stats.alerts.get(kind, 0))
+        yield alerts
+        if stats.workers is not None:
+            yield GaugeMetricFamily(
+                "reactclip_workers_alive", "Workers heard from lately", value=len(stats.workers)
+            )
+            age = GaugeMetricFamily(
+                "reactclip_worker_heartbeat_age_seconds",
+                "Seconds since each worker's last heartbeat",
+                labels=["worker"],
+            )
+            for worker, seconds in sorted(stats.workers.items()):
+                age.add_metric([worker], seconds)
+            yield age
         yield _per_variant("reactclip_ab_assignments", "Requests assigned to each A/B arm", stats.assigned)
         yield _per_variant(
             "reactclip_clips_made", "Clips made, by variant (A/B arm or backend)", stats.variants

@@ -72,6 +72,7 @@ def build_executor(
             settings.redis_url,
             settings.executor,
             queue_name=settings.distributed.queue_name,
+            heartbeat_s=settings.distributed.heartbeat_s,
             # Keyed by what the workers publish they render with (Renderer), not resolved here.
             store=store if isinstance(store, RedisClipStore) else None,
         )

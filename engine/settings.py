@@ -17,7 +17,7 @@ from reactclip.engine.executor.settings import ExecutorSettings
 
 DEFAULT_WAN_MODEL = "Wan-AI/Wan2.2-TI2V-5B-Diffusers"
 
-BackendName = Literal["auto", "wan", "tiny", "sticker"]
+BackendName = Literal["auto", "wan", "tiny", "sticker", "cost-model"]
 CacheHook = Literal["none", "first_block", "mag", "taylorseer"]
 
 
@@ -46,6 +46,12 @@ class WanSettings(BaseModel):
     vae_tiling: bool = False
     vae_slicing: bool = False
     attention_backend: str | None = Field(None, description="diffusers attention backend, e.g. flash")
+
+
+class CostModelSettings(BaseModel):
+    """The ``cost-model`` backend (benchmarks and fault drills): a GPU's timing without a GPU."""
+
+    scale: float = Field(1.0, gt=0, description="x the field report's 3 s a clip (1 s a call + 2 s a clip)")
 
 
 class PromptingSettings(BaseModel):
@@ -78,6 +84,21 @@ class DistributedSettings(BaseModel):
 
     enabled: bool = False
     queue_name: str = "reactclip:jobs"
+    lease_s: float = Field(
+        10.0,
+        gt=0,
+        description="A worker renews its claim on a running job this often x3; a killed worker's job "
+        "starts again on another worker within about this",
+    )
+    heartbeat_s: float = Field(
+        5.0, gt=0, description="How often workers say they are alive; silent for 3 of these = lost (alert)"
+    )
+    stop_grace_s: int = Field(
+        30,
+        ge=0,
+        description="On SIGTERM a worker takes no new job and finishes its own for this long, "
+        "then hands the rest back to the queue",
+    )
 
 
 class EngineSettings(BaseModel):
@@ -95,5 +116,6 @@ class EngineSettings(BaseModel):
     distributed: DistributedSettings = Field(default_factory=DistributedSettings)
     prompting: PromptingSettings = Field(default_factory=PromptingSettings)
     wan: WanSettings = Field(default_factory=WanSettings)
+    cost_model: CostModelSettings = Field(default_factory=CostModelSettings)
     upload_limit_bytes: int = Field(DISCORD_UPLOAD_LIMIT, ge=64 * 1024)
     output_dir: Path = Path("out")

@@ -70,4 +70,8 @@ def create_backend(settings: EngineSettings, name: str | None = None) -> Backend
         from reactclip.engine.backends.wan.backend import WanBackend
 
         return WanBackend.from_settings(settings.wan)
-    raise BackendError(f"unknown backend {name!r}; use auto, wan, tiny or sticker")
+    if name == "cost-model":
+        from reactclip.engine.backends.costmodel import CostModelBackend
+
+        return CostModelBackend(settings.cost_model.scale)
+    raise BackendError(f"unknown backend {name!r}; use auto, wan, tiny, sticker or cost-model")

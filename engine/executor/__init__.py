@@ -5,6 +5,7 @@ degradation, OOM recovery, failover, an A/B rollout and optional caching.
 executor meets the same ``Executor`` interface, so callers never know which one they have.
 """
 
+from reactclip.engine.executor.alerts import Alert, FailoverAlert, Overloaded, QueueUnreachable, WorkerLost
 from reactclip.engine.executor.base import Executor, ExecutorStats
 from reactclip.engine.executor.errors import Busy, Cancelled, ExecutorError, GenerationFailed, ShuttingDown
 from reactclip.engine.executor.events import (
@@ -17,7 +18,6 @@ from reactclip.engine.executor.events import (
     Step,
 )
 from reactclip.engine.executor.executor import InProcessExecutor
-from reactclip.engine.executor.failover import Alert
 from reactclip.engine.executor.handle import ClipHandle
 from reactclip.engine.executor.queue import Priority
 from reactclip.engine.executor.settings import ExecutorSettings
@@ -34,12 +34,16 @@ __all__ = [
     "ExecutorError",
     "ExecutorSettings",
     "ExecutorStats",
+    "FailoverAlert",
     "GenerationFailed",
     "InProcessExecutor",
+    "Overloaded",
     "Priority",
     "ProgressEvent",
+    "QueueUnreachable",
     "Queued",
     "ShuttingDown",
     "Started",
     "Step",
+    "WorkerLost",
 ]

@@ -25,6 +25,10 @@ class ExecutorStats:
     """Clips made per variant (the A/B arm, or the backend's variant)."""
     assigned: dict[str, int] = field(default_factory=dict)
     """Requests per A/B arm."""
+    alerts: dict[str, int] = field(default_factory=dict)
+    """Alerts raised, by kind (failover, overload, worker_lost, redis_unreachable)."""
+    workers: dict[str, float] | None = None
+    """Distributed only: each live worker's seconds since its last heartbeat."""
     counters: dict[str, int] = field(default_factory=dict)
     """failures, retries, oom_splits, alerts, recoveries, cache_hits, cache_misses, shared, busy,
     degraded, cancelled, preemptions (batch-class calls stopped for interactive work)."""

@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
@@ -46,10 +46,10 @@ from reactclip.engine.encode import DISCORD_UPLOAD_LIMIT
 from reactclip.engine.executor.abtest import DEFAULT_VARIANT
 from reactclip.engine.executor.base import ExecutorStats
 from reactclip.engine.executor.batching import pick_batch
-from reactclip.engine.executor.core import ExecutorCore, deliver, fail_all
+from reactclip.engine.executor.core import AlertHook, ExecutorCore, deliver, fail_all
 from reactclip.engine.executor.errors import Busy, Cancelled, ShuttingDown
 from reactclip.engine.executor.events import Decoding, EventCallback, Queued, Started, Step
-from reactclip.engine.executor.failover import Alert, Failover, post_webhook
+from reactclip.engine.executor.failover import Failover
 from reactclip.engine.executor.handle import ClipHandle
 from reactclip.engine.executor.load import CostModel, degrade, load
 from reactclip.engine.executor.queue import FairQueue, Job, Priority
@@ -66,7 +66,6 @@ BackendFactory = Callable[[str], Backend]
 """Builds a backend by name: a variant (the spec's ``variant``) or a fallback from the settings."""
 CachePolicy = Callable[[Clip], bool]
 KeyFunction = Callable[[GenerationSpec], str]
-AlertHook = Callable[[Alert], Awaitable[None]]
 
 
 @dataclass
@@ -108,14 +107,13 @@ class InProcessExecutor(ExecutorCore):
         on_alert: AlertHook | None = None,
     ) -> None:
         settings = settings or ExecutorSettings()
-        super().__init__(settings)
+        super().__init__(settings, on_alert)
         self._factory = backends
         self._upload_limit = upload_limit_bytes
         self._inspect = inspect
         self._may_cache = may_cache
         self._store = store
         self._key_fn = key_fn
-        self._on_alert = on_alert
 
         self._failover = Failover(settings.fallbacks, settings.failure_threshold)
         self._cost = CostModel(settings.seconds_per_unit, settings.batch_overhead_s)
@@ -138,7 +136,8 @@ class InProcessExecutor(ExecutorCore):
         self._encoders = ThreadPoolExecutor(settings.encode_workers, thread_name_prefix="reactclip-encode")
         self._wakeup = asyncio.Event()
         self._dispatcher: asyncio.Task[None] | None = None
-        self._prober: asyncio.Task[None] | None = None
+        self._watches: list[asyncio.Task[None]] = []
+        """The probe of a failed primary and the load watch, cancelled at the end."""
         self._stopped: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> InProcessExecutor:
@@ -250,6 +249,7 @@ class InProcessExecutor(ExecutorCore):
             backend=self._failover.describe(),
             variants=dict(self._made),
             assigned=dict(self._chooser.assigned) if self._chooser is not None else {},
+            alerts=dict(self.alerts),
             counters=dict(self.counters),
         )
 
@@ -275,7 +275,10 @@ class InProcessExecutor(ExecutorCore):
         if self._dispatcher is None:
             self._dispatcher = asyncio.create_task(self._dispatch(), name="reactclip-dispatcher")
             self._dispatcher.add_done_callback(self._dispatcher_stopped)
-            self._prober = asyncio.create_task(self._probe(), name="reactclip-prober")
+            self._watches = [
+                asyncio.create_task(self._probe(), name="reactclip-prober"),
+                asyncio.create_task(self._watch_load(), name="reactclip-load-watch"),
+            ]
 
     def _key(self, spec: GenerationSpec) -> str | None:
         return self._key_fn(spec) if self._key_fn is not None else None
@@ -643,24 +646,7 @@ class InProcessExecutor(ExecutorCore):
         if key is not None and self._inflight.get(key) is job:
             del self._inflight[key]
 
-    # Failover: alerts and the probe that switches back.
-
-    def _raise_alert(self, alert: Alert) -> None:
-        log.error("executor alert: %s", alert.message())
-        self.counters["alerts"] += 1
-        self._spawn(self._notify(alert))
-
-    async def _notify(self, alert: Alert) -> None:
-        if self._on_alert is not None:
-            try:
-                await self._on_alert(alert)
-            except Exception:
-                log.exception("the alert callback failed")
-        if self.settings.webhook_url:
-            try:
-                await post_webhook(self.settings.webhook_url, alert, self.settings.webhook_timeout_s)
-            except Exception as exc:  # the URL may hold a token: never log it
-                log.warning("the alert webhook failed: %s: %s", type(exc).__name__, exc)
+    # Failover: the probe that switches back.
 
     async def _probe(self) -> None:
         loop = asyncio.get_running_loop()
@@ -684,10 +670,9 @@ class InProcessExecutor(ExecutorCore):
         if self._dispatcher is not None:
             await asyncio.gather(self._dispatcher, return_exceptions=True)  # a crash is logged already
         await self._drain_tasks()
-        if self._prober is not None:
-            self._prober.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._prober
+        for watch in self._watches:
+            watch.cancel()
+        await asyncio.gather(*self._watches, return_exceptions=True)
         await asyncio.get_running_loop().run_in_executor(self._gpu, self._close_backends)
         self._gpu.shutdown(wait=False)
         self._encoders.shutdown(wait=False)

@@ -8,29 +8,10 @@ the last of which should be the sticker renderer, which needs no GPU and no weig
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
-from typing import Any
+
+from reactclip.engine.executor.alerts import FailoverAlert
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Alert:
-    """What an operator is told when the executor switches backend."""
-
-    failures: int
-    from_backend: str
-    to_backend: str
-    last_error: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"event": "reactclip.executor.failover", **asdict(self)}
-
-    def message(self) -> str:
-        return (
-            f"{self.failures} consecutive failures on {self.from_backend} (last: {self.last_error}); "
-            f"switched to {self.to_backend}"
-        )
 
 
 class Failover:
@@ -57,7 +38,7 @@ class Failover:
     def record_success(self) -> None:
         self.consecutive = 0
 
-    def record_failure(self, backend: str, error: BaseException) -> Alert | None:
+    def record_failure(self, backend: str, error: BaseException) -> FailoverAlert | None:
         """Count a failure of ``backend``; an Alert when this one crosses the threshold (the active
         link moves down the chain where there is one left)."""
         if backend != self.backend_for(backend):
@@ -69,19 +50,8 @@ class Failover:
         before = self.describe()
         if self.level < len(self.fallbacks):
             self.level += 1
-        return Alert(failures, before, self.describe(), f"{type(error).__name__}: {error}")
+        return FailoverAlert(failures, before, self.describe(), f"{type(error).__name__}: {error}")
 
     def recover(self) -> None:
         self.level = 0
         self.consecutive = 0
-
-
-async def post_webhook(url: str, alert: Alert, timeout_s: float) -> None:
-    """POST the alert as JSON; aiohttp is imported here so it is needed only where a URL is set."""
-    import aiohttp
-
-    async with (
-        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s)) as session,
-        session.post(url, json=alert.to_dict() | {"text": alert.message()}) as response,
-    ):
-        response.raise_for_status()

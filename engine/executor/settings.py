@@ -74,7 +74,12 @@ class ExecutorSettings(BaseModel):
         description="Backup backends in order, tried after the primary; the last should be sticker",
     )
     probe_interval_s: float = Field(60.0, gt=0, description="How often a failed primary is probed")
-    webhook_url: str | None = Field(None, description="Where failover alerts are POSTed as JSON")
+    webhook_url: str | None = Field(
+        None, description="Where alerts (failover, overload, a lost worker, Redis down) are POSTed as JSON"
+    )
+    overload_alert_s: float = Field(
+        60.0, gt=0, description="Alert when load stays above degrade_threshold this long"
+    )
     webhook_timeout_s: float = Field(5.0, gt=0)
 
     variants: dict[str, float] = Field(

@@ -34,8 +34,9 @@ from redis.exceptions import RedisError
 from reactclip.engine.cache import RedisClipStore, cache_key
 from reactclip.engine.cache.record import decode_record
 from reactclip.engine.clip import Clip
+from reactclip.engine.executor.alerts import QueueUnreachable, WorkerLost
 from reactclip.engine.executor.base import ExecutorStats
-from reactclip.engine.executor.core import ExecutorCore, deliver, fail_all
+from reactclip.engine.executor.core import AlertHook, ExecutorCore, deliver, fail_all
 from reactclip.engine.executor.distributed.protocol import (
     DEFAULT_QUEUE,
     EXPIRES,
@@ -44,13 +45,16 @@ from reactclip.engine.executor.distributed.protocol import (
     KEEP_RESULT,
     ClipRequest,
     ClipResult,
+    Heartbeat,
     Renderer,
     decode_event,
     due_at,
     events_channel,
+    lost_key,
     queue_lengths,
     renderer_key,
     waiters_key,
+    worker_key,
 )
 from reactclip.engine.executor.errors import Busy, Cancelled, GenerationFailed, ShuttingDown
 from reactclip.engine.executor.events import EventCallback, ProgressEvent, Queued, Started
@@ -69,6 +73,8 @@ ROUNDS = 3
 RENDERER_TTL_S = 30.0
 """How long a shard trusts the Renderer it read: a worker restarted on another backend is seen
 within this."""
+LOST_MEMORY_S = 24 * 3600
+"""How long a lost worker's id is remembered, so no shard alerts for it twice."""
 COST_KEY = "distributed"
 """The cost model's one entry here: whatever backend the workers run, timed start to clip."""
 
@@ -107,8 +113,10 @@ class DistributedExecutor(ExecutorCore):
         store: RedisClipStore | None = None,
         key_fn: KeyFunction | None = None,
         poll_interval_s: float = 0.5,
+        heartbeat_s: float = 5.0,
+        on_alert: AlertHook | None = None,
     ) -> None:
-        super().__init__(settings or ExecutorSettings())
+        super().__init__(settings or ExecutorSettings(), on_alert)
         self.queue_name = queue_name
         self._redis_settings = RedisSettings.from_dsn(redis_url)
         self._store = store
@@ -121,6 +129,12 @@ class DistributedExecutor(ExecutorCore):
         self._flights: dict[str, _Flight] = {}
         self._queued = {priority: 0 for priority in Priority}
         """Queue lengths as last read (at each submit)."""
+        self._heartbeat_s = heartbeat_s
+        self._workers: dict[str, Heartbeat] = {}
+        """The workers heard from at the last look (``_watch_workers``)."""
+        self._unreachable = False
+        """Redis failed at the last try: alerted once, until it answers again."""
+        self._watches: list[asyncio.Task[None]] = []
 
     async def __aenter__(self) -> DistributedExecutor:
         return self
@@ -140,9 +154,10 @@ class DistributedExecutor(ExecutorCore):
         on_event: EventCallback | None = None,
     ) -> ClipHandle:
         """Queue a request and return its handle at once (a cache hit comes back already done).
-        Raises Busy over the queue cap, ShuttingDown once shutdown has begun, and GenerationFailed
-        when Redis cannot be reached."""
+        Raises Busy over the queue cap or while Redis cannot be reached, and ShuttingDown once
+        shutdown has begun."""
         self._check_open()
+        self._watch()
         priority = Priority(priority)
         handle = self._new_handle(spec, priority, guild, user, on_event)
         spec = handle.spec  # on its A/B arm: chosen here, not on the worker, so the key names it
@@ -191,7 +206,8 @@ class DistributedExecutor(ExecutorCore):
                 self._forget(flight)
                 raise
         except (RedisError, OSError) as error:
-            raise GenerationFailed("the clip queue cannot be reached; please try again soon") from error
+            self._lost_redis(error)
+            raise Busy(self._heartbeat_s) from error
         handle._emit(await self._queued_event(redis, flight))
         flight.task = self._spawn(self._follow(flight, pubsub, job))
         return handle
@@ -213,7 +229,11 @@ class DistributedExecutor(ExecutorCore):
         return self._queued[Priority.INTERACTIVE] / self.settings.queue_cap
 
     def stats(self) -> ExecutorStats:
+        self._watch()
+        now = time.time()
         return ExecutorStats(
+            workers={worker: round(now - beat.sent_at, 3) for worker, beat in self._workers.items()},
+            alerts=dict(self.alerts),
             queued={priority.value: count for priority, count in self._queued.items()},
             load=round(self.load(), 3),
             running=sum(1 for flight in self._flights.values() if flight.started is not None),
@@ -234,9 +254,54 @@ class DistributedExecutor(ExecutorCore):
                 self._forget(flight)
                 self._spawn(self._withdraw(flight))
         await self._drain_tasks()
+        for watch in self._watches:
+            watch.cancel()
+        await asyncio.gather(*self._watches, return_exceptions=True)
         if self._redis is not None:
             await self._redis.aclose()
             self._redis = None
+
+    # Watching the workers, Redis and the load.
+
+    def _watch(self) -> None:
+        """Start the watches once, from inside the event loop (the first submit or scrape)."""
+        if not self._watches and not self._closing:
+            self._watches = [
+                asyncio.create_task(self._watch_workers(), name="reactclip-worker-watch"),
+                asyncio.create_task(self._watch_load(), name="reactclip-load-watch"),
+            ]
+
+    async def _watch_workers(self) -> None:
+        """Every heartbeat: read the workers' heartbeats, alert for any gone silent without saying
+        goodbye, and for Redis not answering (once per outage)."""
+        while True:
+            try:
+                redis = await self._connect()
+                workers = await self._heartbeats(redis)
+                for worker, last in self._workers.items():
+                    if worker not in workers and not last.leaving:
+                        await self._lost_worker(redis, last)
+                self._workers = {worker: beat for worker, beat in workers.items() if not beat.leaving}
+                self._unreachable = False
+            except (RedisError, OSError) as error:
+                self._lost_redis(error)
+            await asyncio.sleep(self._heartbeat_s)
+
+    async def _heartbeats(self, redis: ArqRedis) -> dict[str, Heartbeat]:
+        keys = [key async for key in redis.scan_iter(match=worker_key(self.queue_name, "*"))]
+        beats = [Heartbeat.decode(raw) for raw in (await redis.mget(keys) if keys else [])]
+        return {beat.worker: beat for beat in beats if beat is not None}
+
+    async def _lost_worker(self, redis: ArqRedis, last: Heartbeat) -> None:
+        """Alert for a lost worker, once across every shard watching (the first to mark it)."""
+        if await redis.set(lost_key(self.queue_name, last.worker), 1, nx=True, ex=LOST_MEMORY_S):
+            self._raise_alert(WorkerLost(last.worker, last.host, round(time.time() - last.sent_at, 1)))
+
+    def _lost_redis(self, error: BaseException) -> None:
+        log.warning("the queue's Redis cannot be reached: %s: %s", type(error).__name__, error)
+        if not self._unreachable:
+            self._unreachable = True
+            self._raise_alert(QueueUnreachable(self.queue_name, f"{type(error).__name__}: {error}"))
 
     # Admission.
 
@@ -362,7 +427,10 @@ class DistributedExecutor(ExecutorCore):
                     return
                 job = await self._enqueue(await self._connect(), flight)
             self._fail(flight, GenerationFailed("the clip job kept disappearing from the queue"))
-        except Exception as error:  # Redis went away, or a bug: no handle is left waiting
+        except (RedisError, OSError) as error:  # Redis went away: ask again once it is back
+            self._lost_redis(error)
+            self._fail(flight, Busy(self._heartbeat_s))
+        except Exception as error:  # a bug: no handle is left waiting
             log.warning("following job %s failed: %s: %s", flight.job_id, type(error).__name__, error)
             self._fail(flight, error)
         finally:

@@ -11,6 +11,7 @@ cannot start yet.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -105,6 +106,46 @@ class Renderer:
             document = json.loads(data)
             return cls(str(document["backend"]), document.get("revision"))
         except (TypeError, KeyError, ValueError):
+            return None
+
+
+HEARTBEATS_MISSED = 3
+"""A worker silent for this many heartbeats is lost: its heartbeat key expires then."""
+
+
+def worker_key(queue_name: str, worker_id: str) -> str:
+    """A worker's heartbeat (``Heartbeat``), expiring unless renewed."""
+    return f"{queue_name}:worker:{worker_id}"
+
+
+def lost_key(queue_name: str, worker_id: str) -> str:
+    """Set by the first client to notice a worker lost, so one alert goes out, not one per shard."""
+    return f"{queue_name}:lost:{worker_id}"
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """What a worker says every ``heartbeat_s``: who it is, what it renders, how busy it is, and
+    ``leaving`` once it is stopping cleanly (then its silence is no loss)."""
+
+    worker: str
+    host: str
+    backend: str
+    jobs: int
+    sent_at: float
+    """Unix time."""
+    leaving: bool = False
+
+    def encode(self) -> str:
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def decode(cls, data: bytes | str | None) -> Heartbeat | None:
+        if data is None:
+            return None
+        try:
+            return cls(**json.loads(data))
+        except (TypeError, ValueError):
             return None
 
 

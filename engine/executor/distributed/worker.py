@@ -16,11 +16,21 @@ import asyncio
 import contextlib
 import logging
 import math
+import os
+import socket
+import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from arq.connections import RedisSettings
+from arq.constants import in_progress_key_prefix
 from arq.worker import Worker, func
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from reactclip.engine.cache import RedisClipStore
 from reactclip.engine.cache.record import encode_record
@@ -29,14 +39,17 @@ from reactclip.engine.clipmaker import Inspector
 from reactclip.engine.executor.distributed.protocol import (
     DEFAULT_QUEUE,
     FINISHED,
+    HEARTBEATS_MISSED,
     JOB_FUNCTION,
     KEEP_RESULT,
     ClipRequest,
     ClipResult,
+    Heartbeat,
     Renderer,
     encode_event,
     events_channel,
     renderer_key,
+    worker_key,
 )
 from reactclip.engine.executor.errors import GenerationFailed
 from reactclip.engine.executor.events import Done, ProgressEvent
@@ -53,10 +66,12 @@ log = logging.getLogger(__name__)
 CachePolicy = Callable[[Clip], bool]
 Around = Callable[["ClipWorker"], contextlib.AbstractAsyncContextManager[Any]]
 
+REDIS_BACKOFF_CAP_S = 2.0
 JOB_TIMEOUT_S = 600.0
-MAX_TRIES = 2
-"""A job's first run plus one for a run the worker's shutdown interrupted; failed renders are
-retried inside the local executor (``ExecutorSettings.retries``), not by arq."""
+MAX_TRIES = 3
+"""A job's first run plus two for runs a worker's end interrupted (killed, or stopped past its
+grace); failed renders are retried inside the local executor (``ExecutorSettings.retries``), not by
+arq."""
 
 
 def local_settings(settings: ExecutorSettings, concurrency: int) -> ExecutorSettings:
@@ -72,6 +87,16 @@ def local_settings(settings: ExecutorSettings, concurrency: int) -> ExecutorSett
             "degrade_threshold": math.inf,
         }
     )
+
+
+def patient_redis(url: str) -> RedisSettings:
+    """The worker's Redis: every command is retried, with backoff up to REDIS_BACKOFF_CAP_S, for
+    as long as Redis is away, so a restarted Redis stalls the worker instead of ending it. (A bot
+    shard is the opposite: it turns requests away as busy at once, see executor.py.)"""
+    settings = RedisSettings.from_dsn(url)
+    settings.retry_on_error = [RedisConnectionError, RedisTimeoutError, OSError]
+    settings.retry = Retry(ExponentialBackoff(cap=REDIS_BACKOFF_CAP_S, base=0.1), retries=-1)
+    return settings
 
 
 class ClipWorker:
@@ -96,10 +121,19 @@ class ClipWorker:
         concurrency: int = 1,
         revision: str | None = None,
         around: Around | None = None,
+        lease_s: float = 10.0,
+        heartbeat_s: float = 5.0,
+        stop_grace_s: int = 30,
     ) -> None:
         """``revision``: the weights revision of what this worker renders, published with its
         backend's name for the clients' cache keys (``Renderer``). ``around(worker)``: a context the
-        worker serves inside once its backend has loaded (``reactclip worker``'s metrics server)."""
+        worker serves inside once its backend has loaded (``reactclip worker``'s metrics server).
+
+        ``lease_s``: arq claims a job for its whole timeout (ten minutes here), so a killed worker's
+        job would wait that long; this worker keeps its claim short and renews it while it works,
+        so another worker takes the job over within ``lease_s``. ``heartbeat_s``: how often it
+        tells the clients it is alive (``Heartbeat``). ``stop_grace_s``: after SIGTERM, how long it
+        finishes what it holds (taking nothing new) before handing the rest back to the queue."""
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
         self.settings = local_settings(settings or ExecutorSettings(), concurrency)
@@ -115,6 +149,11 @@ class ClipWorker:
         self._executor: InProcessExecutor | None = None
         self._around = around
         self._contexts = contextlib.AsyncExitStack()
+        self.lease_s, self.heartbeat_s, self.stop_grace_s = lease_s, heartbeat_s, stop_grace_s
+        self.worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self._renderer: Renderer | None = None
+        self._jobs = 0
+        self._heartbeat: asyncio.Task[None] | None = None
 
     @property
     def executor(self) -> InProcessExecutor | None:
@@ -125,7 +164,7 @@ class ClipWorker:
         return {
             "functions": [func(self.render_clip, name=JOB_FUNCTION, max_tries=MAX_TRIES)],
             "queue_name": self.queue_name,
-            "redis_settings": RedisSettings.from_dsn(self.redis_url),
+            "redis_settings": patient_redis(self.redis_url),
             "on_startup": self.startup,
             "on_shutdown": self.shutdown,
             "after_job_end": self.after_job_end,
@@ -133,6 +172,7 @@ class ClipWorker:
             "job_timeout": JOB_TIMEOUT_S,
             "keep_result": KEEP_RESULT,
             "allow_abort_jobs": True,
+            "job_completion_wait": self.stop_grace_s,
         }
 
     def create(self, **overrides: Any) -> Worker:
@@ -148,12 +188,17 @@ class ClipWorker:
         # The weights load (or fail to) before the first job is taken, not during it.
         backend = await self._executor.load_backend()
         log.info("worker on queue %s: backend %s (%s)", self.queue_name, backend.name, backend.variant)
-        renderer = Renderer(backend.name, self._revision)
-        await ctx["redis"].set(renderer_key(self.queue_name), renderer.encode())
+        self._renderer = Renderer(backend.name, self._revision)
+        await ctx["redis"].set(renderer_key(self.queue_name), self._renderer.encode())
+        self._heartbeat = asyncio.create_task(self._beat(ctx["redis"]), name="reactclip-heartbeat")
         if self._around is not None:
             await self._contexts.enter_async_context(self._around(self))
 
     async def shutdown(self, ctx: dict[str, Any]) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(RedisError, OSError):  # a clean goodbye: no "worker lost" alert
+                await self._send_beat(ctx["redis"], leaving=True)
         await self._contexts.aclose()
         if self._executor is not None:
             # Jobs still queued here were interrupted: arq runs them again.
@@ -166,6 +211,35 @@ class ClipWorker:
         # arq has stored the result by now, so a follower that reads it on this message finds it.
         await ctx["redis"].publish(events_channel(self.queue_name, ctx["job_id"]), encode_event(FINISHED))
 
+    async def _beat(self, redis: Any) -> None:
+        while True:
+            try:
+                await self._send_beat(redis)
+            except (RedisError, OSError) as error:
+                log.warning("heartbeat failed: %s", error)
+            await asyncio.sleep(self.heartbeat_s)
+
+    async def _send_beat(self, redis: Any, leaving: bool = False) -> None:
+        """The heartbeat, and the Renderer again (a Redis restarted without its data has lost it)."""
+        assert self._renderer is not None
+        host, now = socket.gethostname(), time.time()
+        beat = Heartbeat(self.worker_id, host, self._renderer.backend, self._jobs, now, leaving)
+        ttl_ms = int(self.heartbeat_s * HEARTBEATS_MISSED * 1000)
+        async with redis.pipeline(transaction=False) as pipe:
+            pipe.set(worker_key(self.queue_name, self.worker_id), beat.encode(), px=ttl_ms)
+            if not leaving:
+                pipe.set(renderer_key(self.queue_name), self._renderer.encode())
+            await pipe.execute()
+
+    async def _hold(self, redis: Any, job_id: str) -> None:
+        """Renew this worker's claim on a running job (arq's in-progress key) until cancelled."""
+        while True:
+            try:
+                await redis.pexpire(in_progress_key_prefix + job_id, int(self.lease_s * 1000))
+            except (RedisError, OSError) as error:
+                log.warning("renewing the lease of job %s failed: %s", job_id, error)
+            await asyncio.sleep(self.lease_s / 3)
+
     # The job.
 
     async def render_clip(self, ctx: dict[str, Any], request: ClipRequest) -> ClipResult:
@@ -177,6 +251,8 @@ class ClipWorker:
         REQUEST_ID.set(request.get("request_id"))  # arq runs each job in its own task
         spec = GenerationSpec(**request["spec"])
         progress = _Publisher(ctx["redis"], events_channel(self.queue_name, ctx["job_id"]))
+        lease = asyncio.create_task(self._hold(ctx["redis"], ctx["job_id"]))
+        self._jobs += 1
         try:
             handle = await executor.submit(
                 spec,
@@ -195,6 +271,8 @@ class ClipWorker:
             # The client gets this pickled: a plain message, without the backend's own exception.
             raise GenerationFailed(str(exc)) from None
         finally:
+            lease.cancel()
+            self._jobs -= 1
             await progress.close()
         # Only a clip of the variant the client asked for is what its key names: not a fallback's,
         # nor one of an A/B arm this worker chose (a client without the rollout settings).
@@ -270,6 +348,9 @@ def run_worker(
         concurrency=concurrency,
         revision=own.wan.revision,
         around=around,
+        lease_s=settings.distributed.lease_s,
+        heartbeat_s=settings.distributed.heartbeat_s,
+        stop_grace_s=settings.distributed.stop_grace_s,
     )
     # arq's Worker takes the current event loop when it is built; asyncio.run() would close it, so
     # give it a fresh one that it runs to the end (its own `run`).
