@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -61,6 +62,11 @@ LOOP_LAG = Gauge("reactclip_event_loop_lag_seconds", "How late the event loop ra
 def count_outcome(entry: str, outcome: str) -> None:
     """An outcome decided before the pipeline (cooldown, not enabled here)."""
     REQUESTS.labels(entry, outcome).inc()
+
+
+def timed_stage(stage: str) -> Any:
+    """Time a stage no event marks (Discord's upload of the clip) into ``reactclip_stage_seconds``."""
+    return STAGE_SECONDS.labels(stage).time()
 
 
 def count_vote(variant: str | None, vote: str) -> None:

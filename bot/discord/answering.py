@@ -28,7 +28,7 @@ from reactclip.bot.discord.progress import EditThrottle
 from reactclip.bot.discord.replies import InteractionReply, Reply, attachment, header_for, show_events
 from reactclip.bot.discord.settings import DiscordSettings
 from reactclip.bot.discord.views import ClipView
-from reactclip.bot.metrics import count_outcome
+from reactclip.bot.metrics import count_outcome, timed_stage
 from reactclip.bot.request import Entry, Options, Request
 from reactclip.bot.service import ReactionService
 from reactclip.engine.executor import Busy
@@ -142,11 +142,12 @@ class Answerer:
             clip.spec.seed,
             clip.cache_hit,
         )
-        await reply.show(
-            f"{header_for(text, request.is_audio)}\n-# {' · '.join(notes)}",
-            attachments=[attachment(clip)],
-            view=ClipView(request_id, deletable=not ephemeral, remakeable=options.remember),
-        )
+        with timed_stage("upload"):
+            await reply.show(
+                f"{header_for(text, request.is_audio)}\n-# {' · '.join(notes)}",
+                attachments=[attachment(clip)],
+                view=ClipView(request_id, deletable=not ephemeral, remakeable=options.remember),
+            )
 
     async def _take_turn(self, reply: Reply, user_id: int, *, wait: bool) -> None:
         """The user's cooldown. A new request inside it is turned down ("slow down"); a remake of

@@ -7,22 +7,31 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from fakediscord import FakeDiscord, plugin
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
+from test_discord_e2e import ClipBot, clip_edit, payload, run
 from test_service import service
+from test_workers import free_port
 
+from reactclip.bot.discord.app import build_bot
+from reactclip.bot.discord.settings import DiscordSettings
 from reactclip.bot.events import Failed, Finished, Refusal
 from reactclip.bot.logs import configure_logging
 from reactclip.bot.monitoring import MonitoringServer
 from reactclip.bot.request import Options, Origin, Request, hash_user
 from reactclip.bot.service import ReactionService
+from reactclip.bot.settings import MonitoringSettings, Settings
 from reactclip.engine.metrics import ExecutorCollector
 
+fake_discord = plugin.fake_discord
 pytestmark = pytest.mark.slow
 
 ORIGIN = Origin("slash", hash_user(7))
@@ -213,3 +222,57 @@ def test_json_logs_are_one_object_a_line_naming_the_request_and_never_its_words(
     assert not any("exc_info" in line for line in mine)  # a refusal is expected: no traceback
     # What people said may show at debug (``-v``), never above it.
     assert not any(secret_words in json.dumps(line) for line in lines if line["level"] != "DEBUG")
+
+
+def test_the_bot_is_alive_at_once_and_ready_only_with_its_models_and_the_gateway(
+    fake_discord: FakeDiscord, clean_env: Path
+) -> None:
+    """``reactclip run``'s bot (build_bot, as run_bot builds it) against the fake Discord: /health
+    answers, /ready names what is missing (here the text models, deliberately not loaded)."""
+    port = free_port()
+    monitoring = MonitoringSettings(bot_port=port)
+    discord_settings = DiscordSettings(guild_db=clean_env / "guilds.sqlite3")
+    bot = build_bot(
+        Settings(monitoring=monitoring, discord=discord_settings), load_models=False, guild_ready_timeout=0.05
+    )
+
+    async def scenario() -> None:
+        async with (
+            fake_discord,
+            fake_discord.connected(bot, wait_until_ready=True),
+            aiohttp.ClientSession() as session,
+        ):
+            assert (await get(session, f"http://127.0.0.1:{port}/health"))[0] == 200
+            status, body = await get(session, f"http://127.0.0.1:{port}/ready")
+            assert status == 503
+            assert json.loads(body)["checks"] == {"models": False, "gateway": True}
+            status, text = await get(session, f"http://127.0.0.1:{port}/metrics")
+            assert status == 200 and "reactclip_event_loop_lag_seconds" in text
+        # Closed with the bot: the port is free again.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", port))
+
+    asyncio.run(scenario())
+
+
+def test_discord_requests_are_counted_with_their_upload_time_and_cooldowns(
+    fake_discord: FakeDiscord, clean_env: Path, text_models: dict[str, Any], recording_backend: Any
+) -> None:
+    before = {
+        "upload": sample("reactclip_stage_seconds_count", stage="upload"),
+        "clip": sample("reactclip_requests_total", entry="slash", outcome="clip"),
+        "cooldown": sample("reactclip_requests_total", entry="slash", outcome="cooldown"),
+    }
+    bot = ClipBot(text_models, recording_backend, clean_env / "guilds.sqlite3", cooldown_s=60)
+
+    async def scenario() -> None:
+        first = await fake_discord.slash("react", {"text": "we won the finals!!"})
+        await fake_discord.wait_for(clip_edit(first.token), timeout=60)
+        again = await fake_discord.slash("react", {"text": "gg everyone"})  # inside the cooldown
+        line = payload(await fake_discord.wait_for_followup(again, timeout=30))
+        assert "slow down" in line["content"]
+
+    run(fake_discord, bot, scenario)
+    assert sample("reactclip_stage_seconds_count", stage="upload") == before["upload"] + 1
+    assert sample("reactclip_requests_total", entry="slash", outcome="clip") == before["clip"] + 1
+    assert sample("reactclip_requests_total", entry="slash", outcome="cooldown") == before["cooldown"] + 1
