@@ -19,11 +19,17 @@ blend weight, thresholds) and data/ngram_model.npz (n-gram vocabulary, idf, weig
 sha256 of the training files so a test can tell stale weights. scikit-learn is needed here only (the
 dev extra), never at run time. 30 to 45 minutes on two CPU cores.
 
-Last run (12292 examples + 4860 everyday messages; out of fold, lexicon + layer; the layer flags at
+Last run (13145 examples + 4860 everyday messages; out of fold, lexicon + layer; the layer flags at
 most 5% of the hard negatives and 1% of everyday messages): n-gram weight 0.5, thresholds
-harassment 0.475, hate 0.475, self_harm 0.50, sexual 0.525, sexual_minors 0.15, violence_gore 0.50,
-any-unsafe sum 0.80 (mean catch 92.7% out of fold); real-person sexual thresholds 0.5 for every kind
-but likeness (0.775). Lines 11228-12292 (December 2026, third round) are word collisions and emoji
+harassment 0.50, hate 0.45, self_harm 0.50, sexual 0.525, sexual_minors 0.15, violence_gore 0.525,
+any-unsafe sum 0.80 (mean catch 92.4% out of fold); real-person sexual thresholds 0.5 for a first
+name, a mention and a relation, 0.525 for a public figure, 0.75 for a likeness source. Lines
+12293-13145 (December 2026, fourth round) are more word collisions (place names, surnames, food,
+hardware, sport, code, idioms) and spaced, dotted and emoji look-alikes, each kind beside lines that
+use the same words in their unsafe sense, and plain sexual requests about anonymous adults (mild and
+indirect ones: nudity without a verb, euphemisms, slang) with their non-sexual near misses
+(affection, bodies in sport and medicine, idioms): the eval trap set's wrong blocks fell from 2.2%
+to 1.8%. Lines 11228-12292 (December 2026, third round) are word collisions and emoji
 look-alikes (roosters, cocktails, Scunthorpe, dykes that hold back the sea, eggplant emoji in
 recipes), each beside lines that use the same words in their unsafe sense, and harms dressed in
 sexual words (gore, self-harm, harassment, hate) beside consensual adult requests whose words only
