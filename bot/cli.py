@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, get_args
 
 import typer
 
+from reactclip.bot.ab_report import ab
 from reactclip.bot.errors import UserInputError, reported
 from reactclip.bot.logs import LogFormat, configure_logging
 from reactclip.bot.model_downloads import models
@@ -41,6 +42,7 @@ app = typer.Typer(
 )
 log = logging.getLogger("reactclip")
 app.add_typer(models, name="models")
+app.add_typer(ab, name="ab")
 
 BACKENDS: tuple[BackendName, ...] = get_args(BackendName)
 SPEC = GenerationSpec(prompt="defaults")
