@@ -43,6 +43,7 @@ from reactclip.engine.executor import (
     ExecutorSettings,
     GenerationFailed,
     InProcessExecutor,
+    Overloaded,
     Priority,
     ProgressEvent,
     Queued,
@@ -556,6 +557,32 @@ def test_three_consecutive_failures_switch_to_the_backup_and_the_probe_switches_
         run(main())
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1 and "3 consecutive failures" in errors[0]
+
+
+def test_load_held_above_the_threshold_alerts_once_and_again_only_after_it_dropped() -> None:
+    alerts: list[Alert] = []
+
+    async def on_alert(alert: Alert) -> None:
+        alerts.append(alert)
+
+    async def main() -> None:
+        gpu = CostModelBackend(gated=True)
+        settings = ExecutorSettings(max_wait_s=0.0, overload_alert_s=0.3, degrade_threshold=0.8)
+        executor = InProcessExecutor(lambda name: gpu, settings, on_alert=on_alert)
+        blocker = await hold_gpu(executor, gpu)
+        waiting = [await executor.submit(spec(f"w{i}"), user=f"u{i}") for i in range(3)]
+        assert executor.load() > 0.8
+        await wait_until(lambda: len(alerts) == 1)
+        await asyncio.sleep(0.5)  # still loaded: no second alert for the same episode
+        [alert] = alerts
+        assert isinstance(alert, Overloaded) and alert.load > 0.8 and alert.for_s >= 0.3
+        assert executor.stats().alerts == {"overload": 1}
+        gpu.gate.set()
+        await asyncio.gather(blocker, *waiting)
+        await wait_until(lambda: executor.load() <= 0.8)
+        await executor.shutdown()
+
+    run(main())
 
 
 def test_an_alert_is_posted_to_the_webhook_url_when_one_is_set() -> None:
