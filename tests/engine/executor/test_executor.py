@@ -559,7 +559,7 @@ def test_three_consecutive_failures_switch_to_the_backup_and_the_probe_switches_
     assert len(errors) == 1 and "3 consecutive failures" in errors[0]
 
 
-def test_load_held_above_the_threshold_alerts_once_and_again_only_after_it_dropped() -> None:
+def test_load_held_above_the_threshold_alerts_once_for_the_episode() -> None:
     alerts: list[Alert] = []
 
     async def on_alert(alert: Alert) -> None:
