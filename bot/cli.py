@@ -14,16 +14,17 @@ import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, get_args
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from reactclip.bot import serving
 from reactclip.bot.ab_report import ab
+from reactclip.bot.cli_options import backend_name
 from reactclip.bot.errors import UserInputError, reported
 from reactclip.bot.logs import LogFormat, configure_logging
 from reactclip.bot.model_downloads import models
 from reactclip.bot.settings import Settings
-from reactclip.engine.settings import BackendName
 from reactclip.engine.spec import MAX_FRAMES, MIN_FRAMES, GenerationSpec
 
 if TYPE_CHECKING:
@@ -44,7 +45,6 @@ log = logging.getLogger("reactclip")
 app.add_typer(models, name="models")
 app.add_typer(ab, name="ab")
 
-BACKENDS: tuple[BackendName, ...] = get_args(BackendName)
 SPEC = GenerationSpec(prompt="defaults")
 """The spec's own defaults, shown in the options' help; an option left out keeps them."""
 CLI_USER = "cli"
@@ -58,14 +58,6 @@ RawPromptOption = Annotated[
 ]
 StyleOption = Annotated[
     str | None, typer.Option(help="cartoon, anime, pixel art, claymation, realistic (default: settings)")
-]
-
-
-MetricsPortOption = Annotated[
-    int | None,
-    typer.Option(
-        min=0, max=65535, help="Serve /metrics, /health and /ready here; 0 turns them off (default: settings)"
-    ),
 ]
 
 
@@ -86,13 +78,6 @@ def slug(text: str, limit: int = 32) -> str:
     """A file-name-safe stem from the text."""
     words = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return words[:limit].rstrip("-") or "clip"
-
-
-def _backend_name(name: str) -> BackendName:
-    for known in BACKENDS:
-        if name == known:
-            return known
-    raise UserInputError(f"backend {name!r} is not one of {', '.join(BACKENDS)}")
 
 
 def _origin(nsfw_channel: bool) -> Origin:
@@ -151,7 +136,7 @@ def generate(
             raise UserInputError("give either a TEXT or --audio FILE, not both or neither")
         settings = Settings()
         if backend is not None:
-            settings.engine.backend = _backend_name(backend)
+            settings.engine.backend = backend_name(backend)
         if model is not None:
             settings.engine.wan.model = model
         options = _options(
@@ -311,6 +296,33 @@ def _print_analysis(result: dict[str, Any]) -> None:
 
 
 @app.command()
+def batch(
+    file: Annotated[
+        Path,
+        typer.Argument(help="A text file (one message a line) or a CSV: text, style, frames, seed, count"),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="Where the clips, manifest.json and contact_sheet.png go")
+    ],
+    backend: Annotated[
+        str | None, typer.Option(help="auto, wan, tiny or sticker (default: settings)")
+    ] = None,
+) -> None:
+    """Make drafts of many messages at batch priority (chat reactions always go first), for people
+    to review (reactclip review DIR) before anything is published. Ctrl-C stops; run it again to
+    resume."""
+    with reported():
+        from reactclip.bot.batch import batch_command
+
+        settings = Settings()
+        if backend is not None:
+            engine = settings.engine.model_copy(update={"backend": backend_name(backend)})
+            settings = settings.model_copy(update={"engine": engine})
+        code = batch_command(settings, file, out)
+    raise typer.Exit(code)
+
+
+@app.command()
 def transcribe(
     file: Annotated[Path, typer.Argument(help="An audio file: OGG/Opus, MP3, M4A, WAV or WebM")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the transcript as one JSON object")] = False,
@@ -335,72 +347,9 @@ def transcribe(
         typer.echo(f"  {word.start:7.2f} {word.end:7.2f}  {word.confidence:.2f}  {word.text}")
 
 
-@app.command()
-def worker(
-    backend: Annotated[
-        str | None,
-        typer.Option(help="auto, wan, tiny, sticker, or cost-model for drills (default: settings)"),
-    ] = None,
-    redis_url: Annotated[str | None, typer.Option(help="The queue's Redis (default: settings)")] = None,
-    queue: Annotated[str | None, typer.Option(help="The queue name (default: settings)")] = None,
-    concurrency: Annotated[
-        int, typer.Option(min=1, help="Jobs taken at once; compatible ones share one GPU call")
-    ] = 1,
-    metrics_port: MetricsPortOption = None,
-) -> None:
-    """Serve the distributed queue: render clips for any number of bot processes (one GPU call at a
-    time). Clips go into the shared Redis cache when REACTCLIP_ENGINE__CACHE__STORE=redis."""
-    with reported():
-        if backend is not None:
-            _backend_name(backend)
-        settings = Settings()
-        from reactclip.bot.monitoring import worker_monitoring
-        from reactclip.bot.service import frame_hooks
-        from reactclip.engine.executor.distributed import run_worker
-        from reactclip.moderation.frames import FrameModerator
-
-        moderation, distributed = settings.moderation, settings.engine.distributed
-        frames = FrameModerator(sample_frames=moderation.sample_frames) if moderation.frame_check else None
-        redis_url = redis_url or settings.engine.redis_url
-        port = settings.monitoring.worker_port if metrics_port is None else metrics_port
-        run_worker(
-            settings.engine,
-            redis_url,
-            backend=backend,
-            queue_name=queue or distributed.queue_name,
-            concurrency=concurrency,
-            around=worker_monitoring(settings, redis_url, port) if port else None,
-            **frame_hooks(frames),
-        )
-
-
-@app.command()
-def run(metrics_port: MetricsPortOption = None) -> None:
-    """Run the Discord bot on embedded defaults (token: REACTCLIP_DISCORD__TOKEN or [discord] token
-    in the config file, never in the repository)."""
-    with reported():
-        from reactclip.bot.discord.app import run_bot
-
-        settings = Settings()
-        if metrics_port is not None:
-            monitoring = settings.monitoring.model_copy(update={"bot_port": metrics_port})
-            settings = settings.model_copy(update={"monitoring": monitoring})
-        run_bot(settings)
-
-
-@app.command()
-def sync(
-    guild: Annotated[
-        int | None,
-        typer.Option(help="Register for this guild only (instant); default: sync_guild, else global"),
-    ] = None,
-) -> None:
-    """Register the slash commands and the message menu with Discord."""
-    with reported():
-        from reactclip.bot.discord.app import sync_commands
-
-        names = sync_commands(Settings(), guild)
-    typer.echo(f"synced {len(names)} commands: {', '.join(names)}")
+app.command()(serving.worker)
+app.command()(serving.run)
+app.command()(serving.sync)
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from reactclip.bot.analysis import Analysis
 from reactclip.bot.refusals import Refused
 from reactclip.engine.clip import Clip
 from reactclip.engine.executor.events import Decoding, Done, ProgressEvent, Queued, Started, Step
+from reactclip.moderation.verdict import FrameVerdict
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,11 @@ class Progress:
 
 @dataclass(frozen=True)
 class Finished:
-    """The clip, past the frame check under this request's policy."""
+    """The clip, past the frame check under this request's policy (``frames``: that verdict; None
+    where the frame check is off)."""
 
     clip: Clip
+    frames: FrameVerdict | None = None
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,13 @@ from reactclip.engine.mood import Mood
 from reactclip.engine.request_id import new_request_id
 from reactclip.moderation import GuildPolicy, RequestContext
 
-Entry = Literal["cli", "slash", "message_menu", "dm", "mention", "voice_message", "voice_channel", "button"]
+Entry = Literal[
+    "cli", "batch", "slash", "message_menu", "dm", "mention", "voice_message", "voice_channel", "button"
+]
 """Where a request came in: for logs and metrics, never for what is allowed."""
+
+MAX_TEXT_CHARS = 500
+"""The longest message reactclip reacts to, whatever the entry point (a slash option's own limit)."""
 
 Audio = bytes | Path
 """A recording to hear: its bytes (a Discord voice message) or a file (the CLI's --audio)."""

@@ -174,11 +174,12 @@ class ReactionService:
             if self._preview_wanted(request.options, spec):
                 preview = asyncio.create_task(self._preview(spec, emit))
             clip = await self._render(request, spec, emit)
+            verdict = None
             if self.frame_moderator is not None:
                 verdict = self.frame_moderator.judge(clip.inspection, context)
                 if not verdict.allowed:
                     raise FrameRefused(verdict)
-            final: Event = Finished(clip)
+            final: Event = Finished(clip, verdict)
         except Refused as refused:
             final = Refusal(refused)
         except Exception as error:
@@ -241,8 +242,8 @@ class ReactionService:
             self._executor = build_executor(self.settings.engine, **frame_hooks(self.frame_moderator))
         return self._executor
 
-    async def aclose(self) -> None:
-        """Finish queued work and release the backends."""
+    async def aclose(self, drain: bool = True) -> None:
+        """Finish queued work (or, not ``drain``ing, drop it) and release the backends."""
         if self._executor is not None:
-            await self._executor.shutdown(drain=True)
+            await self._executor.shutdown(drain=drain)
             self._executor = None

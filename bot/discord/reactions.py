@@ -46,7 +46,7 @@ from reactclip.bot.discord.settings import DiscordSettings
 from reactclip.bot.discord.text import strip_mention
 from reactclip.bot.discord.views import COG_NAME, Action, ClipButton
 from reactclip.bot.metrics import count_vote
-from reactclip.bot.request import Entry, hash_user
+from reactclip.bot.request import MAX_TEXT_CHARS, Entry, hash_user
 from reactclip.bot.service import ReactionService
 from reactclip.bot.settings import Settings
 from reactclip.engine.executor import Busy
@@ -149,7 +149,7 @@ class ReactCog(commands.Cog, name=COG_NAME):
     async def react(
         self,
         interaction: discord.Interaction,
-        text: app_commands.Range[str, 1, 500],
+        text: app_commands.Range[str, 1, MAX_TEXT_CHARS],
         style: str | None = None,
         frames: app_commands.Range[int, MIN_FRAMES, MAX_FRAMES] | None = None,
         private: bool = False,

@@ -221,7 +221,7 @@ def test_a_stopped_worker_finishes_its_job_takes_no_new_one_and_exits(
             assert clip.spec.prompt == spec(1).prompt
             assert await asyncio.to_thread(first.process.wait, CLIP_BOUND_S) == 0
             assert not later.done()
-            spawn_worker(redis_url, queue)  # nothing was lost: the next worker serves it
+            await asyncio.to_thread(spawn_worker, redis_url, queue)  # nothing lost: the next one serves it
             assert (await asyncio.wait_for(later, CLIP_BOUND_S)).spec.prompt == spec(2).prompt
             await asyncio.sleep(HEARTBEAT_S * 4)  # past the leaver's last heartbeat
 

@@ -41,6 +41,7 @@ from reactclip.engine.executor.distributed.protocol import (
     DEFAULT_QUEUE,
     EXPIRES,
     FINISHED,
+    GONE_MEMORY_S,
     JOB_FUNCTION,
     KEEP_RESULT,
     ClipRequest,
@@ -50,7 +51,7 @@ from reactclip.engine.executor.distributed.protocol import (
     decode_event,
     due_at,
     events_channel,
-    lost_key,
+    gone_key,
     queue_lengths,
     renderer_key,
     waiters_key,
@@ -73,8 +74,6 @@ ROUNDS = 3
 RENDERER_TTL_S = 30.0
 """How long a shard trusts the Renderer it read: a worker restarted on another backend is seen
 within this."""
-LOST_MEMORY_S = 24 * 3600
-"""How long a lost worker's id is remembered, so no shard alerts for it twice."""
 COST_KEY = "distributed"
 """The cost model's one entry here: whatever backend the workers run, timed start to clip."""
 
@@ -294,7 +293,7 @@ class DistributedExecutor(ExecutorCore):
 
     async def _lost_worker(self, redis: ArqRedis, last: Heartbeat) -> None:
         """Alert for a lost worker, once across every shard watching (the first to mark it)."""
-        if await redis.set(lost_key(self.queue_name, last.worker), 1, nx=True, ex=LOST_MEMORY_S):
+        if await redis.set(gone_key(self.queue_name, last.worker), "lost", nx=True, ex=GONE_MEMORY_S):
             self._raise_alert(WorkerLost(last.worker, last.host, round(time.time() - last.sent_at, 1)))
 
     def _lost_redis(self, error: BaseException) -> None:

@@ -118,9 +118,15 @@ def worker_key(queue_name: str, worker_id: str) -> str:
     return f"{queue_name}:worker:{worker_id}"
 
 
-def lost_key(queue_name: str, worker_id: str) -> str:
-    """Set by the first client to notice a worker lost, so one alert goes out, not one per shard."""
-    return f"{queue_name}:lost:{worker_id}"
+def gone_key(queue_name: str, worker_id: str) -> str:
+    """Marks a worker gone: set by the worker itself when it says goodbye, else by the first client
+    to notice it lost (SET NX). So a lost worker is alerted once, not once per shard, and a worker
+    that left cleanly never, however late a client looks."""
+    return f"{queue_name}:gone:{worker_id}"
+
+
+GONE_MEMORY_S = 24 * 3600
+"""How long a gone worker's id is remembered."""
 
 
 @dataclass(frozen=True)

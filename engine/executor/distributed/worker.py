@@ -39,6 +39,7 @@ from reactclip.engine.clipmaker import Inspector
 from reactclip.engine.executor.distributed.protocol import (
     DEFAULT_QUEUE,
     FINISHED,
+    GONE_MEMORY_S,
     HEARTBEATS_MISSED,
     JOB_FUNCTION,
     KEEP_RESULT,
@@ -48,6 +49,7 @@ from reactclip.engine.executor.distributed.protocol import (
     Renderer,
     encode_event,
     events_channel,
+    gone_key,
     renderer_key,
     worker_key,
 )
@@ -198,6 +200,8 @@ class ClipWorker:
         if self._heartbeat is not None:
             self._heartbeat.cancel()
             with contextlib.suppress(RedisError, OSError):  # a clean goodbye: no "worker lost" alert
+                gone = gone_key(self.queue_name, self.worker_id)
+                await ctx["redis"].set(gone, "left", ex=GONE_MEMORY_S)
                 await self._send_beat(ctx["redis"], leaving=True)
         await self._contexts.aclose()
         if self._executor is not None:
