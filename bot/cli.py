@@ -20,7 +20,7 @@ import typer
 
 from reactclip.bot import serving
 from reactclip.bot.ab_report import ab
-from reactclip.bot.cli_options import backend_name
+from reactclip.bot.cli_options import backend_name, quality_name
 from reactclip.bot.errors import UserInputError, reported
 from reactclip.bot.logs import LogFormat, configure_logging
 from reactclip.bot.model_downloads import models
@@ -123,6 +123,10 @@ def generate(
     model: Annotated[str | None, typer.Option(help="Wan weights: a local folder or a hub id")] = None,
     raw_prompt: RawPromptOption = False,
     nsfw_channel: NsfwOption = False,
+    quality: Annotated[
+        str,
+        typer.Option(help="normal, or high: 40 steps and 16 frames at 480p, queued behind chat reactions"),
+    ] = "normal",
     as_json: Annotated[bool, typer.Option("--json", help="Print the clip's metadata as JSON")] = False,
 ) -> None:
     """Make one reaction clip, from a message or from speech, and write it to a file."""
@@ -151,6 +155,7 @@ def generate(
             steps=steps,
             guidance=guidance,
             format=format,
+            quality=quality_name(quality),
         )
         _generate(settings, message, options, _origin(nsfw_channel), out, as_json)
 
@@ -184,20 +189,25 @@ def _generate(
     service = _service(settings)
     request = Request(message, origin, options)
 
+    progress = ProgressReporter(enabled=not as_json)
+
     async def run() -> tuple[str, Clip]:
         try:
-            with ProgressReporter(enabled=not as_json) as progress:
+            with progress:
                 clip = await service.make(request, on_event=progress.update)
             return progress.heard or str(message), clip
         finally:
             await service.aclose()
 
     text, clip = asyncio.run(run())
+    if progress.note:
+        typer.echo(f"reactclip: {progress.note}", err=True)
     path = out or settings.engine.output_dir / f"{slug(text)}-{clip.spec.seed:08x}.{clip.format.value}"
     clip.write(path)
     heard = {} if isinstance(message, str) else {"heard": text}
     if as_json:
-        typer.echo(json.dumps({"path": str(path), **heard, **clip.metadata()}, ensure_ascii=False))
+        note = {"note": progress.note} if progress.note else {}
+        typer.echo(json.dumps({"path": str(path), **heard, **clip.metadata(), **note}, ensure_ascii=False))
         return
     if heard:
         typer.echo(f"heard: {text}")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, get_args
+from typing import TYPE_CHECKING, Annotated, cast, get_args
 
 import typer
 
 from reactclip.bot.errors import UserInputError
 from reactclip.engine.settings import BackendName
+
+if TYPE_CHECKING:
+    from reactclip.bot.request import Quality
 
 BACKENDS: tuple[BackendName, ...] = get_args(BackendName)
 
@@ -17,6 +20,16 @@ MetricsPortOption = Annotated[
         min=0, max=65535, help="Serve /metrics, /health and /ready here; 0 turns them off (default: settings)"
     ),
 ]
+
+
+def quality_name(name: str) -> Quality:
+    """``name`` as a quality ("normal" or "high"), or UserInputError naming them."""
+    from reactclip.bot.request import Quality  # the CLI starts without the pipeline's imports
+
+    for known in get_args(Quality):
+        if name == known:
+            return cast(Quality, known)
+    raise UserInputError(f"quality {name!r} is not one of {', '.join(get_args(Quality))}")
 
 
 def backend_name(name: str) -> BackendName:

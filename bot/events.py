@@ -50,10 +50,12 @@ class Progress:
 @dataclass(frozen=True)
 class Finished:
     """The clip, past the frame check under this request's policy (``frames``: that verdict; None
-    where the frame check is off)."""
+    where the frame check is off). ``note``: why the clip is not quite what was asked (a
+    high-quality preview where only the sticker renderer runs), to show beside it."""
 
     clip: Clip
     frames: FrameVerdict | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from rich import progress as bars
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeElapsedColumn
 
-from reactclip.bot.events import Event, Heard, Progress, Queued, Step
+from reactclip.bot.events import Event, Finished, Heard, Progress, Queued, Step
 
 
 class ProgressReporter:
@@ -28,6 +28,8 @@ class ProgressReporter:
         self._tasks: dict[str, TaskID] = {}
         self.heard: str | None = None
         """The words of an audio request, once heard."""
+        self.note: str | None = None
+        """What the finished clip's note says (a high-quality request made as a normal clip)."""
 
     def __enter__(self) -> ProgressReporter:
         self._progress.start()
@@ -41,6 +43,8 @@ class ProgressReporter:
     def update(self, event: Event) -> None:
         if isinstance(event, Heard):
             self.heard = event.text
+        if isinstance(event, Finished):
+            self.note = event.note
         if not isinstance(event, Progress):
             return
         progress = event.event

@@ -16,12 +16,17 @@ from typing import Any, Literal
 from reactclip.engine.executor import Priority
 from reactclip.engine.mood import Mood
 from reactclip.engine.request_id import new_request_id
+from reactclip.engine.spec import MAX_FRAMES
 from reactclip.moderation import GuildPolicy, RequestContext
 
 Entry = Literal[
     "cli", "batch", "slash", "message_menu", "dm", "mention", "voice_message", "voice_channel", "button"
 ]
 """Where a request came in: for logs and metrics, never for what is allowed."""
+
+Quality = Literal["normal", "high"]
+HIGH_QUALITY_STEPS = 40
+"""Denoising steps of a quality:high preview (the normal clip takes 20)."""
 
 MAX_TEXT_CHARS = 500
 """The longest message reactclip reacts to, whatever the entry point (a slash option's own limit)."""
@@ -88,16 +93,20 @@ class Options:
     """mp4, gif or webp."""
     preview_after_s: float | None = None
     """Show a sticker version first when the clip is expected later than this; None: never."""
+    quality: Quality = "normal"
+    """"high": a preview for someone shaping an idea: HIGH_QUALITY_STEPS steps and the full
+    MAX_FRAMES frames at 480p, at batch priority (chat reactions stay ahead of it)."""
 
     def spec_fields(self) -> dict[str, Any]:
         """The GenerationSpec fields the requester set (the rest stay the spec's defaults)."""
         width, height = self.size if self.size is not None else (None, None)
+        high = self.quality == "high"
         fields = {
-            "frames": self.frames,
+            "frames": MAX_FRAMES if high else self.frames,
             "width": width,
             "height": height,
             "fps": self.fps,
-            "steps": self.steps,
+            "steps": self.steps or (HIGH_QUALITY_STEPS if high else None),
             "guidance": self.guidance,
             "format": self.format,
         }
@@ -120,6 +129,11 @@ class Request:
     @property
     def is_audio(self) -> bool:
         return not isinstance(self.said, str)
+
+    @property
+    def queue_priority(self) -> Priority:
+        """A high-quality preview waits behind chat reactions, whatever its entry point."""
+        return Priority.BATCH if self.options.quality == "high" else self.priority
 
     def __repr__(self) -> str:
         # Never the words (user text stays out of logs above debug) nor the audio's bytes.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import dataclasses
 import logging
 from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
@@ -54,6 +55,9 @@ log = logging.getLogger(__name__)
 
 PREVIEW_BACKEND = "sticker"
 """The renderer of previews: it draws a clip on the CPU in a fraction of a second."""
+HIGH_QUALITY_UNAVAILABLE = (
+    "high quality needs the Wan model on a GPU, and this server draws stickers: this is the normal clip"
+)
 
 
 def frame_hooks(frames: FrameModerator | None) -> dict[str, Any]:
@@ -166,12 +170,13 @@ class ReactionService:
                 text = await self.hear(text)
                 emit(Heard(text))
             context = request.origin.context
-            analysis = await asyncio.to_thread(self.analyzer.analyze, text, context, request.options)
+            options, note = await self._quality(request.options)
+            analysis = await asyncio.to_thread(self.analyzer.analyze, text, context, options)
             if analysis.spec is None:
                 raise TextRefused(analysis.verdict)
             emit(Analysed(analysis))
             spec = analysis.spec
-            if self._preview_wanted(request.options, spec):
+            if self._preview_wanted(options, spec):
                 preview = asyncio.create_task(self._preview(spec, emit))
             clip = await self._render(request, spec, emit)
             verdict = None
@@ -179,7 +184,7 @@ class ReactionService:
                 verdict = self.frame_moderator.judge(clip.inspection, context)
                 if not verdict.allowed:
                     raise FrameRefused(verdict)
-            final: Event = Finished(clip, verdict)
+            final: Event = Finished(clip, verdict, note)
         except Refused as refused:
             final = Refusal(refused)
         except Exception as error:
@@ -196,13 +201,21 @@ class ReactionService:
 
         origin = request.origin
         handle = await self.executor().submit(
-            spec, request.priority, guild=origin.queue_group, user=origin.user_hash, on_event=progress
+            spec, request.queue_priority, guild=origin.queue_group, user=origin.user_hash, on_event=progress
         )
         try:
             return await handle
         except asyncio.CancelledError:
             handle.cancel()  # nobody waits for it any more: free its place in the queue
             raise
+
+    async def _quality(self, options: Options) -> tuple[Options, str | None]:
+        """The options to make: a high-quality preview where the renderer denoises; the normal
+        clip, and a note saying so, where only the sticker renderer runs (it has no steps to add,
+        and must not pretend)."""
+        if options.quality != "high" or await self.executor().renderer_name() != PREVIEW_BACKEND:
+            return options, None
+        return dataclasses.replace(options, quality="normal"), HIGH_QUALITY_UNAVAILABLE
 
     # Previews -----------------------------------------------------------------------------------
 

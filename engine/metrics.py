@@ -68,7 +68,7 @@ ALERT_KINDS = ("failover", "overload", "worker_lost", "redis_unreachable")
 class ExecutorCollector(Collector):
     """An executor's state at scrape time; ``executor()`` gives it, or None while there is none yet
     (nothing is reported then). ``store`` names the clip store its cache hits and misses are counted
-    against ("sqlite", "redis", "disk", "none")."""
+    against: the ``cache.store`` setting ("local", "redis" or "none")."""
 
     def __init__(self, executor: Callable[[], Executor | None], store: str) -> None:
         self._executor = executor

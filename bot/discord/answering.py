@@ -29,7 +29,7 @@ from reactclip.bot.discord.replies import InteractionReply, Reply, attachment, h
 from reactclip.bot.discord.settings import DiscordSettings
 from reactclip.bot.discord.views import ClipView
 from reactclip.bot.metrics import count_outcome, timed_stage
-from reactclip.bot.request import Entry, Options, Request
+from reactclip.bot.request import Entry, Options, Quality, Request
 from reactclip.bot.service import ReactionService
 from reactclip.engine.executor import Busy
 from reactclip.engine.request_id import REQUEST_ID
@@ -44,6 +44,7 @@ class ClipOptions:
     style: str | None = None
     frames: int | None = None
     seed: int | None = None
+    quality: Quality = "normal"
     remember: bool = True
     """Keep the text for the Regenerate and Another style buttons. Off for voice: what someone said
     is used for this one request and not kept (the clip then has no remake buttons)."""
@@ -102,6 +103,7 @@ class Answerer:
                 style=options.style or guild_settings.default_style,
                 frames=options.frames or guild_settings.default_frames,
                 seed=options.seed,
+                quality=options.quality,
                 mascot=guild_settings.mascot,
                 preview_after_s=self._preview_after(guild_settings),
             ),
@@ -110,10 +112,11 @@ class Answerer:
         throttle = EditThrottle(self.discord_settings.progress_interval_s, self._clock)
         try:
             async with contextlib.aclosing(service.handle(request)) as events:
-                clip, text = await show_events(reply, request, events, throttle)
+                finished, text = await show_events(reply, request, events, throttle)
         except Busy:
             self.cooldown.forget(requester.id)  # nothing was made; "try again in N s" must hold
             raise
+        clip = finished.clip
         # The engine encodes under its upload limit (the one setting for it); a guild's own
         # limit is never below Discord's default, but a partial guild's is unknown until here.
         if isinstance(guild, discord.Guild) and clip.size_bytes > guild.filesize_limit:
@@ -134,6 +137,8 @@ class Answerer:
         notes = [clip.spec.style, f"{clip.frames} frames"]
         if clip.degraded:
             notes.append("smaller than usual: the queue is busy")
+        if finished.note:
+            notes.append(finished.note)
         ephemeral = isinstance(reply, InteractionReply) and reply.ephemeral
         log.info(
             "clip sent guild=%s user=%s seed=%s cache_hit=%s",

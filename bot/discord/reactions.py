@@ -46,7 +46,7 @@ from reactclip.bot.discord.settings import DiscordSettings
 from reactclip.bot.discord.text import strip_mention
 from reactclip.bot.discord.views import COG_NAME, Action, ClipButton
 from reactclip.bot.metrics import count_vote
-from reactclip.bot.request import MAX_TEXT_CHARS, Entry, hash_user
+from reactclip.bot.request import MAX_TEXT_CHARS, Entry, Quality, hash_user
 from reactclip.bot.service import ReactionService
 from reactclip.bot.settings import Settings
 from reactclip.engine.executor import Busy
@@ -144,6 +144,7 @@ class ReactCog(commands.Cog, name=COG_NAME):
         text="What to react to, e.g. 'I aced my exam!'",
         style="The look of the clip",
         frames=f"How many frames ({MIN_FRAMES}-{MAX_FRAMES})",
+        quality="high: a slower, finer preview (more steps, 16 frames) for shaping an idea",
         private="Only you see the clip",
     )
     async def react(
@@ -152,11 +153,13 @@ class ReactCog(commands.Cog, name=COG_NAME):
         text: app_commands.Range[str, 1, MAX_TEXT_CHARS],
         style: str | None = None,
         frames: app_commands.Range[int, MIN_FRAMES, MAX_FRAMES] | None = None,
+        quality: Quality = "normal",
         private: bool = False,
     ) -> None:
         reply = InteractionReply(interaction, ephemeral=private)
         await reply.defer()
-        await self.answer.make_clip(reply, text, interaction.channel, ClipOptions(style=style, frames=frames))
+        options = ClipOptions(style=style, frames=frames, quality=quality)
+        await self.answer.make_clip(reply, text, interaction.channel, options)
 
     @react.autocomplete("style")
     async def _react_style(

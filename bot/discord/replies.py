@@ -152,11 +152,11 @@ async def respond(interaction: discord.Interaction, content: str) -> None:
 
 async def show_events(
     reply: Reply, request: Request, events: AsyncIterator[Event], throttle: EditThrottle
-) -> tuple[Clip, str]:
+) -> tuple[Finished, str]:
     """A request's events in the one message ``reply`` owns: ready, progress lines (throttled),
-    the sticker preview, each an edit in place. Returns the clip and the text it answers (heard,
-    for speech); raises the error that ended the request, for the caller's handler. The final edit
-    (the clip with its buttons) is the caller's."""
+    the sticker preview, each an edit in place. Returns the Finished event (the clip, its note) and
+    the text it answers (heard, for speech); raises the error that ended the request, for the
+    caller's handler. The final edit (the clip with its buttons) is the caller's."""
     text = request.said if isinstance(request.said, str) else ""
     progress: ProgressMessage | None = None
 
@@ -175,7 +175,7 @@ async def show_events(
             elif isinstance(event, PreviewReady):
                 await reply.show(render(PREVIEW_LINE), attachments=[attachment(event.clip)])
             elif isinstance(event, Finished):
-                return event.clip, text
+                return event, text
             elif isinstance(event, Refusal | Failed):
                 raise event.error
     finally:

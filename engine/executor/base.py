@@ -53,6 +53,11 @@ class Executor(Protocol):
         backend's speed is not known yet (before its first clip)."""
         ...
 
+    async def renderer_name(self) -> str | None:
+        """The name of the backend that renders requests now ("wan", "sticker", ...), loading it
+        if need be; None while nobody has said (a distributed queue before its first worker)."""
+        ...
+
     def stats(self) -> ExecutorStats: ...
 
     async def shutdown(self, drain: bool = True) -> None:

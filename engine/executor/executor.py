@@ -217,6 +217,11 @@ class InProcessExecutor(ExecutorCore):
         GPU (a distributed worker) loads its weights, or fails to, before it takes any work."""
         return await asyncio.get_running_loop().run_in_executor(self._gpu, self._backend, name)
 
+    async def renderer_name(self) -> str | None:
+        link = self._failover.backend_for(DEFAULT_VARIANT)
+        backend = await asyncio.get_running_loop().run_in_executor(self._gpu, self._backend, link)
+        return backend.name
+
     def load(self, spec: GenerationSpec | None = None) -> float:
         """How much of its latency budget an interactive request for ``spec`` would now spend (see
         load.py); without a spec, for one like the last interactive request (or the default spec)."""

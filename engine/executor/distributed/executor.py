@@ -206,6 +206,7 @@ class DistributedExecutor(ExecutorCore):
                 raise
         except (RedisError, OSError) as error:
             self._lost_redis(error)
+            self.counters["busy"] += 1
             raise Busy(self._heartbeat_s) from error
         handle._emit(await self._queued_event(redis, flight))
         flight.task = self._spawn(self._follow(flight, pubsub, job))
@@ -233,6 +234,7 @@ class DistributedExecutor(ExecutorCore):
         return ExecutorStats(
             workers={worker: round(now - beat.sent_at, 3) for worker, beat in self._workers.items()},
             alerts=dict(self.alerts),
+            assigned=dict(self._chooser.assigned) if self._chooser is not None else {},
             queued={priority.value: count for priority, count in self._queued.items()},
             load=round(self.load(), 3),
             running=sum(1 for flight in self._flights.values() if flight.started is not None),
@@ -320,6 +322,17 @@ class DistributedExecutor(ExecutorCore):
         so nothing is looked up or shared under a guess. ``key_fn``, when given, decides instead."""
         if self._key_fn is not None:
             return self._key_fn(spec)
+        renderer = await self._published_renderer()
+        if renderer is None:
+            return None
+        return cache_key(spec, f"{renderer.backend}:{spec.variant}", renderer.revision)
+
+    async def renderer_name(self) -> str | None:
+        renderer = await self._published_renderer()
+        return None if renderer is None else renderer.backend
+
+    async def _published_renderer(self) -> Renderer | None:
+        """What the workers said they render with, re-read every RENDERER_TTL_S."""
         now = time.monotonic()
         if self._renderer is None or now - self._renderer[0] > RENDERER_TTL_S:
             try:
@@ -327,10 +340,7 @@ class DistributedExecutor(ExecutorCore):
             except (RedisError, OSError):
                 published = None
             self._renderer = (now, Renderer.decode(published))
-        renderer = self._renderer[1]
-        if renderer is None:
-            return None
-        return cache_key(spec, f"{renderer.backend}:{spec.variant}", renderer.revision)
+        return self._renderer[1]
 
     async def _lookup(self, key: str) -> Clip | None:
         assert self._store is not None
