@@ -24,6 +24,7 @@ from reactclip.bot.cli_options import backend_name, quality_name
 from reactclip.bot.errors import UserInputError, reported
 from reactclip.bot.logs import LogFormat, configure_logging
 from reactclip.bot.model_downloads import models
+from reactclip.bot.review import cli as review_cli
 from reactclip.bot.settings import Settings
 from reactclip.engine.spec import MAX_FRAMES, MIN_FRAMES, GenerationSpec
 
@@ -206,8 +207,8 @@ def _generate(
     clip.write(path)
     heard = {} if isinstance(message, str) else {"heard": text}
     if as_json:
-        note = {"note": progress.note} if progress.note else {}
-        typer.echo(json.dumps({"path": str(path), **heard, **clip.metadata(), **note}, ensure_ascii=False))
+        noted = {"note": progress.note} if progress.note else {}
+        typer.echo(json.dumps({"path": str(path), **heard, **clip.metadata(), **noted}, ensure_ascii=False))
         return
     if heard:
         typer.echo(f"heard: {text}")
@@ -360,6 +361,7 @@ def transcribe(
 app.command()(serving.worker)
 app.command()(serving.run)
 app.command()(serving.sync)
+app.command(name="review")(review_cli.review)
 
 
 def main() -> None:

@@ -106,7 +106,7 @@ class Options:
             "width": width,
             "height": height,
             "fps": self.fps,
-            "steps": self.steps or (HIGH_QUALITY_STEPS if high else None),
+            "steps": HIGH_QUALITY_STEPS if high and self.steps is None else self.steps,
             "guidance": self.guidance,
             "format": self.format,
         }

@@ -2,8 +2,9 @@
 without a GPU) on a real Redis, and a real client (the DistributedExecutor every bot shard runs).
 
 The bounds: a killed worker's job starts again on another worker once its lease lapses (``lease_s``,
-2 s here, plus the workers' 0.1 s queue poll); a stopped worker finishes what it holds within ``stop_grace_s``;
-while Redis is away a request is refused as busy at once, and one in flight ends as busy.
+2 s here, plus the workers' 0.1 s queue poll); a stopped worker finishes what it holds within
+``stop_grace_s``; while Redis is away a request is refused as busy at once, and one in flight ends
+as busy.
 """
 
 from __future__ import annotations
