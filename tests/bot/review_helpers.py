@@ -15,15 +15,13 @@ from typing import Any
 
 import aiohttp
 import pytest
+from test_service import service
 
 from reactclip.bot.batch import drafts_of, read_batch, run_batch, write_manifest
 from reactclip.bot.review.app import ReviewConfig
 from reactclip.bot.review.server import ReviewServer
-from reactclip.bot.service import ReactionService, frame_hooks
-from reactclip.bot.settings import Settings
+from reactclip.bot.service import ReactionService
 from reactclip.engine.backends.sticker import StickerBackend
-from reactclip.engine.executor import InProcessExecutor
-from reactclip.moderation.frames import FrameModerator
 
 TEXTS = (
     "I aced my exam!",
@@ -40,16 +38,7 @@ CSRF_META = re.compile(r'<meta name="csrf-token" content="([0-9a-f]+)">')
 def sticker_service(text_models: dict[str, Any]) -> ReactionService:
     """The real service (text and frame moderation) drawing with the sticker renderer, uncached, so
     that a new seed is a new clip."""
-    frames = FrameModerator()
-    executor = InProcessExecutor(lambda name: StickerBackend(), **frame_hooks(frames))
-    return ReactionService(
-        Settings(),
-        text_models["embedder"],
-        text_models["moderator"],
-        text_models["emotion"],
-        frames,
-        executor,
-    )
+    return service(text_models, StickerBackend())
 
 
 def make_batch(text_models: dict[str, Any], out: Path, texts: tuple[str, ...] = TEXTS) -> Path:
