@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 from recording_backends import SlowBackend
-from test_cli import run_cli
+from test_cli import REACTCLIP, run_cli
 
 from reactclip.bot.batch import (
     CONTACT_SHEET,
@@ -179,3 +183,39 @@ def test_stopping_keeps_what_was_finished_and_the_rest_queued(
     kept = json.loads((out / MANIFEST).read_text())["drafts"]
     assert [d["status"] for d in kept] == statuses
     assert isinstance(drafts[0], Draft) and (out / str(drafts[0].clip)).is_file()
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_command_cleanly_and_running_it_again_resumes(clean_env: Path) -> None:
+    """The real command in its own process, on the cost-model backend (a clip takes about a second):
+    SIGINT once a draft is written, then the same command again."""
+    source = write(clean_env / "day.txt", "\n".join(f"we won game {n}!!" for n in range(1, 7)))
+    env = {
+        **os.environ,
+        "REACTCLIP_ENGINE__BACKEND": "cost-model",
+        "REACTCLIP_ENGINE__COST_MODEL__SCALE": "0.3",
+    }
+    command = [str(REACTCLIP), "batch", str(source), "--out", "drafts"]
+    process = subprocess.Popen(
+        command, cwd=clean_env, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    clips = clean_env / "drafts" / "clips"
+    deadline = time.monotonic() + 120
+    while not (clips.is_dir() and any(clips.iterdir())):
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "stopped with" in out and "run the same command to resume" in out and "Traceback" not in err
+    stopped = {
+        d["id"]: d["status"] for d in json.loads((clean_env / "drafts" / MANIFEST).read_text())["drafts"]
+    }
+    finished = [draft_id for draft_id, status in stopped.items() if status == "done"]
+    assert finished and "queued" in stopped.values()
+
+    again = subprocess.run(command, cwd=clean_env, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    resumed = {d["id"]: d for d in json.loads((clean_env / "drafts" / MANIFEST).read_text())["drafts"]}
+    assert all(d["status"] == "done" for d in resumed.values())
+    assert all(resumed[draft_id]["cache_hit"] for draft_id in finished)  # not made twice

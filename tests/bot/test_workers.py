@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -221,6 +222,9 @@ def test_a_stopped_worker_finishes_its_job_takes_no_new_one_and_exits(
             clip = await asyncio.wait_for(held, CLIP_BOUND_S)
             assert clip.spec.prompt == spec(1).prompt
             assert await asyncio.to_thread(first.process.wait, CLIP_BOUND_S) == 0
+            # The worker's JSON log names the request the client sent (the id crosses the queue).
+            lines = [json.loads(line) for line in first.log.read_text().splitlines() if line.startswith("{")]
+            assert any(line.get("request_id") == held.id and "clip by" in line["message"] for line in lines)
             assert not later.done()
             await asyncio.to_thread(spawn_worker, redis_url, queue)  # nothing lost: the next one serves it
             assert (await asyncio.wait_for(later, CLIP_BOUND_S)).spec.prompt == spec(2).prompt
