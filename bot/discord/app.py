@@ -11,6 +11,7 @@ from typing import Any
 import discord
 from discord.ext import commands
 
+from reactclip.bot import setup as setup_extension
 from reactclip.bot.errors import ConfigurationError
 from reactclip.bot.metrics import watch_loop_lag
 from reactclip.bot.monitoring import Check, MonitoringServer, redis_check
@@ -19,8 +20,6 @@ from reactclip.engine.executor import Executor
 from reactclip.engine.metrics import ExecutorCollector
 
 log = logging.getLogger(__name__)
-
-EXTENSION = "reactclip.bot"
 
 
 class MissingToken(ConfigurationError):
@@ -68,7 +67,11 @@ class ReactBot(commands.Bot):
         self._lag_watch: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
-        await self.load_extension(EXTENSION)
+        # What load_extension(EXTENSION) would run, called directly: discord.py unloads extensions
+        # on close and drops their modules from sys.modules, so a process that goes on afterwards
+        # (the tests, a program embedding this bot) would import every reactclip.bot module afresh
+        # and its errors and settings would no longer be the classes its callers hold.
+        await setup_extension(self)
         self._lag_watch = asyncio.create_task(watch_loop_lag(), name="reactclip-loop-lag")
         settings = self.reactclip_settings
         if settings.monitoring.bot_port:
