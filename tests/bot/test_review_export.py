@@ -76,7 +76,7 @@ def test_export_writes_exactly_the_approved_clips_and_their_manifest(batch: Path
     assert again.exit_code == 2 and "already exists" in again.output
     assert review(str(batch), "--zip").exit_code == 2
     bad_webhook = review(str(batch), "--export", str(tmp_path / "posted"), "--webhook-url", "ftp://x")
-    assert bad_webhook.exit_code == 1 and "must start with https://" in bad_webhook.output
+    assert bad_webhook.exit_code == 1 and "must start with https://" in bad_webhook.output  # offline-ok
     assert not (tmp_path / "posted").exists()  # checked before anything is written
     missing = review(str(tmp_path / "nowhere"), "--export", str(tmp_path / "x"))
     assert missing.exit_code == 2 and "manifest.json does not exist" in missing.output
@@ -173,7 +173,7 @@ def test_a_webhook_that_fails_says_why_without_its_url(batch: Path) -> None:
     with pytest.raises(WebhookError, match="could not reach the Discord webhook") as unreachable:
         asyncio.run(post_clips("http://127.0.0.1:9/api/webhooks/1/s3cret", clips))
     assert "s3cret" not in str(unreachable.value)
-    with pytest.raises(WebhookError, match="must start with https://"):
+    with pytest.raises(WebhookError, match="must start with https://"):  # offline-ok
         asyncio.run(post_clips("discord.com/api/webhooks/1/x", clips))
 
 
