@@ -204,10 +204,10 @@ async def make_draft(service: ReactionService, draft: Draft, out: Path) -> Draft
             clip = event.clip
             path = out / "clips" / f"{draft.id}.{clip.format.value}"
             await asyncio.to_thread(clip.write, path)
+            described = clip.metadata()
             draft.status, draft.clip = "done", str(path.relative_to(out))
-            draft.spec, draft.backend, draft.variant = clip.spec.to_dict(), clip.backend, clip.variant
-            draft.timings = {name: round(value, 4) for name, value in asdict(clip.timings).items()}
-            draft.cache_hit = clip.cache_hit
+            draft.spec, draft.backend, draft.variant = described["spec"], clip.backend, clip.variant
+            draft.timings, draft.cache_hit = described["timings"], clip.cache_hit
             if event.frames is not None:
                 draft.verdicts["frames"] = {"allowed": True, "frames_checked": event.frames.frames_checked}
         elif isinstance(event, Refusal):
