@@ -229,7 +229,7 @@ class DistributedExecutor(ExecutorCore):
         return self._queued[Priority.INTERACTIVE] / self.settings.queue_cap
 
     def stats(self) -> ExecutorStats:
-        self._watch()
+        self._watch()  # a shard's first scrape starts the watches, so workers show before any request
         now = time.time()
         return ExecutorStats(
             workers={worker: round(now - beat.sent_at, 3) for worker, beat in self._workers.items()},
