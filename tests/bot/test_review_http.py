@@ -143,9 +143,8 @@ def test_a_page_bound_beyond_loopback_needs_its_token(batch: Path, text_models: 
     assert is_loopback("localhost") and is_loopback("127.0.0.2") and not is_loopback("0.0.0.0")
     assert len(access_token("0.0.0.0", None) or "") >= 24 and access_token("0.0.0.0", "given") == "given"
     remote = ReviewServer(ReviewConfig(batch), lambda: pytest.fail("no remake here"), "0.0.0.0", 8765)
-    assert (
-        remote.token and remote.url == f"http://0.0.0.0:8765/?token={remote.token}"
-    )  # never started  # offline-ok
+    expected_url = f"http://0.0.0.0:8765/?token={remote.token}"  # offline-ok: never started
+    assert remote.token and remote.url == expected_url
 
     async def scenario() -> None:
         # Started on 127.0.0.1 with a token: the mode a non-loopback address gets.
