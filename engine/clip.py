@@ -20,6 +20,9 @@ class StageTimings:
     rendering: float = 0.0
     """Frame drawing for renderers that have no diffusion stages (the sticker)."""
     encoding: float = 0.0
+    prompts_cached: int = 0
+    """Texts (prompts and negative prompts) whose embeddings came from the backend's cache, so the
+    text encoder did not run for them; a count, not seconds, and not part of ``total``."""
 
     @property
     def total(self) -> float:

@@ -39,6 +39,11 @@ class WanSettings(BaseModel):
     )
     flow_shift: float = Field(5.0, gt=0, description="Flow-matching shift; the model ships 5.0")
     max_sequence_length: int = Field(226, ge=16, le=512, description="Text tokens per prompt")
+    prompt_cache_entries: int = Field(
+        256,
+        ge=0,
+        description="Text embeddings kept in host memory (about 1.85 MB each); 0 turns the cache off",
+    )
     cache_hook: CacheHook = "none"
     cache_threshold: float = Field(0.05, gt=0, description="FirstBlockCache / MagCache threshold")
     mag_ratios: list[float] | None = Field(None, description="Calibrated MagCache ratios (one per step)")

@@ -12,6 +12,7 @@ from diffusers import DPMSolverMultistepScheduler, UniPCMultistepScheduler, WanP
 from reactclip.engine.backends import BackendError, StepProgress, auto_choice, create_backend
 from reactclip.engine.backends.wan import WanBackend
 from reactclip.engine.backends.wan.loading import find_local_weights, resolve_weights
+from reactclip.engine.backends.wan.tiny import tiny_backend as fresh_tiny_backend
 from reactclip.engine.settings import EngineSettings, WanSettings
 from reactclip.engine.spec import GenerationSpec
 
@@ -134,3 +135,40 @@ def test_auto_picks_the_sticker_where_wan_cannot_run_and_says_why(tiny_wan_dir: 
     name, reason = auto_choice(EngineSettings(wan=WanSettings(model=str(tiny_wan_dir))))
     assert (name, reason) == ("sticker", "no CUDA GPU is visible")
     assert create_backend(EngineSettings()).name == "sticker"
+
+
+def counting_text_encoder(backend: WanBackend) -> list[int]:
+    """The batch size of every forward call of the pipeline's UMT5 text encoder."""
+    calls: list[int] = []
+    backend.pipeline.text_encoder.register_forward_hook(
+        lambda module, args, output: calls.append(len(args[0]))
+    )
+    return calls
+
+
+def test_a_prompt_seen_before_skips_the_text_encoder_and_gives_the_same_frames() -> None:
+    cached, uncached = fresh_tiny_backend(), fresh_tiny_backend()
+    uncached.embeddings.max_entries = 0
+    calls = counting_text_encoder(cached)
+
+    first = cached.generate([small_spec(seed=3)])[0]
+    assert calls == [2] and first.timings.prompts_cached == 0  # the prompt and the negative prompt, once
+    again = cached.generate([small_spec(seed=4), small_spec(seed=5, prompt="a dog")])[0]
+    assert calls == [2, 1]  # only "a dog" was new: the cat and the shared negative prompt were kept
+    assert again.timings.prompts_cached == 3
+    same = cached.generate([small_spec(seed=3)])[0]
+    assert calls == [2, 1] and same.timings.prompts_cached == 2
+    assert np.array_equal(same.frames, first.frames)
+    assert np.array_equal(same.frames, uncached.generate([small_spec(seed=3)])[0].frames)
+
+
+def test_the_embedding_cache_keeps_at_most_its_bound_least_recently_used_out() -> None:
+    backend = fresh_tiny_backend()
+    backend.embeddings.max_entries = 2
+    calls = counting_text_encoder(backend)
+    encode = backend._encode_texts
+    for texts in (["a", "b"], ["a"], ["c"], ["a", "b"]):
+        rows, _ = backend.embeddings.encode(texts, encode, backend.device)
+        assert rows.shape[0] == len(texts)
+    # "a" stayed fresh, "b" went out when "c" came in, so only "b" is encoded again.
+    assert calls == [2, 1, 1] and len(backend.embeddings) == 2

@@ -24,6 +24,7 @@ from reactclip.engine.backends.base import (
     StopCheck,
     check_batch,
 )
+from reactclip.engine.backends.wan.embeddings import PromptEmbeddingCache
 from reactclip.engine.backends.wan.loading import load_pipeline, resolve_device
 from reactclip.engine.backends.wan.speedups import apply_speedups
 from reactclip.engine.clip import StageTimings
@@ -43,12 +44,14 @@ class WanBackend:
         name: str = "wan",
         variant: str,
         max_sequence_length: int = 226,
+        prompt_cache_entries: int = 256,
     ) -> None:
         self.pipeline = pipeline
         self.device = device
         self.name = name
         self.variant = variant
         self.max_sequence_length = max_sequence_length
+        self.embeddings = PromptEmbeddingCache(prompt_cache_entries, max_sequence_length)
         pipeline.set_progress_bar_config(disable=True)
 
     @classmethod
@@ -58,7 +61,13 @@ class WanBackend:
         pipeline = load_pipeline(settings, device)
         speedups = apply_speedups(pipeline, settings)
         variant = "+".join([settings.model.rstrip("/").split("/")[-1], settings.scheduler, *speedups])
-        return cls(pipeline, device, variant=variant, max_sequence_length=settings.max_sequence_length)
+        return cls(
+            pipeline,
+            device,
+            variant=variant,
+            max_sequence_length=settings.max_sequence_length,
+            prompt_cache_entries=settings.prompt_cache_entries,
+        )
 
     def generate(
         self,
@@ -97,18 +106,15 @@ class WanBackend:
         on_progress: ProgressCallback | None,
         should_stop: StopCheck | None,
     ) -> tuple[Any, StageTimings]:
-        """Text encoding, then denoising and VAE decoding in one pipeline call, timed apart: the
-        prompt is encoded first, and the last step callback marks where decoding begins."""
+        """Text encoding (each text once, a cached one not at all), then denoising and VAE decoding
+        in one pipeline call, timed apart: the last step callback marks where decoding begins."""
         pipe, first = self.pipeline, specs[0]
         timings = StageTimings()
         start = self._now()
-        prompt_embeds, negative_embeds = pipe.encode_prompt(
-            prompt=[spec.prompt for spec in specs],
-            negative_prompt=[spec.negative_prompt for spec in specs],
-            do_classifier_free_guidance=first.guidance > 1.0,
-            max_sequence_length=self.max_sequence_length,
-            device=self.device,
-        )
+        guided = first.guidance > 1.0
+        texts = [spec.prompt for spec in specs] + ([spec.negative_prompt for spec in specs] if guided else [])
+        embeds, timings.prompts_cached = self.embeddings.encode(texts, self._encode_texts, self.device)
+        prompt_embeds, negative_embeds = embeds[: len(specs)], embeds[len(specs) :] if guided else None
         encoded = self._now()
         timings.text_encoding = encoded - start
         last_step = [encoded]
@@ -142,6 +148,15 @@ class WanBackend:
         timings.denoising = last_step[0] - encoded
         timings.decoding = done - last_step[0]
         return output.frames, timings
+
+    def _encode_texts(self, texts: list[str]) -> torch.Tensor:
+        embeds, _ = self.pipeline.encode_prompt(
+            prompt=texts,
+            do_classifier_free_guidance=False,
+            max_sequence_length=self.max_sequence_length,
+            device=self.device,
+        )
+        return embeds
 
     def _now(self) -> float:
         """A timestamp after the GPU has finished what was queued, so stage times are real."""
