@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from reactclip.bot import serving
+from reactclip.bot import doctor, serving
 from reactclip.bot.ab_report import ab
 from reactclip.bot.cli_options import backend_name, quality_name
 from reactclip.bot.errors import UserInputError, reported
@@ -362,6 +362,7 @@ app.command()(serving.worker)
 app.command()(serving.run)
 app.command()(serving.sync)
 app.command(name="review")(review_cli.review)
+app.command()(doctor.doctor)
 
 
 def main() -> None:
