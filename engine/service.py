@@ -39,6 +39,7 @@ def backend_factory(settings: EngineSettings) -> Callable[[str], Backend]:
         if name in settings.variant_models:
             variant = settings.model_copy(deep=True)
             variant.wan.model = settings.variant_models[name]
+            variant.wan.timesteps = settings.variant_timesteps.get(name)
             return create_backend(variant, "wan")
         return create_backend(settings, name)
 

@@ -39,6 +39,11 @@ class WanSettings(BaseModel):
     )
     flow_shift: float = Field(5.0, gt=0, description="Flow-matching shift; the model ships 5.0")
     max_sequence_length: int = Field(226, ge=16, le=512, description="Text tokens per prompt")
+    timesteps: list[int] | None = Field(
+        None,
+        description="A step-distilled model's fixed schedule (e.g. [1000, 757, 522]): it replaces the "
+        "scheduler, and guidance is off; the spec's steps and guidance are then not used",
+    )
     prompt_cache_entries: int = Field(
         256,
         ge=0,
@@ -121,6 +126,10 @@ class EngineSettings(BaseModel):
     variant_models: dict[str, str] = Field(
         default_factory=dict,
         description="A/B variants (executor.variants) by name -> Wan weights (folder or hub id)",
+    )
+    variant_timesteps: dict[str, list[int]] = Field(
+        default_factory=dict,
+        description="A/B variants that are step-distilled, by name -> their fixed schedule (wan.timesteps)",
     )
     executor: ExecutorSettings = Field(default_factory=ExecutorSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)

@@ -11,8 +11,11 @@ from diffusers import DPMSolverMultistepScheduler, UniPCMultistepScheduler, WanP
 
 from reactclip.engine.backends import BackendError, StepProgress, auto_choice, create_backend
 from reactclip.engine.backends.wan import WanBackend
+from reactclip.engine.backends.wan.fewstep import FixedScheduleScheduler
 from reactclip.engine.backends.wan.loading import find_local_weights, resolve_weights
+from reactclip.engine.backends.wan.tiny import build_tiny_wan_pipeline
 from reactclip.engine.backends.wan.tiny import tiny_backend as fresh_tiny_backend
+from reactclip.engine.service import backend_factory
 from reactclip.engine.settings import EngineSettings, WanSettings
 from reactclip.engine.spec import GenerationSpec
 
@@ -172,3 +175,43 @@ def test_the_embedding_cache_keeps_at_most_its_bound_least_recently_used_out() -
         assert rows.shape[0] == len(texts)
     # "a" stayed fresh, "b" went out when "c" came in, so only "b" is encoded again.
     assert calls == [2, 1, 1] and len(backend.embeddings) == 2
+
+
+def test_a_step_distilled_schedule_runs_its_timesteps_once_each_without_guidance() -> None:
+    backend = WanBackend(
+        build_tiny_wan_pipeline(), torch.device("cpu"), variant="fast", timesteps=[1000, 757, 522]
+    )
+    seen: list[float] = []
+    backend.pipeline.transformer.register_forward_hook(
+        lambda module, args, kwargs, output: seen.append(float(kwargs["timestep"].flatten()[0])),
+        with_kwargs=True,
+    )
+    events: list[StepProgress] = []
+    # The spec asks for 20 guided steps; the distilled model's schedule decides instead.
+    [clip] = backend.generate([small_spec(steps=20, guidance=7.0, seed=9)], events.append)
+    assert seen == [1000.0, 757.0, 522.0]  # three transformer calls: no unconditional pass
+    assert [(e.step, e.total) for e in events] == [(1, 3), (2, 3), (3, 3)]
+    assert clip.frames.shape == (8, 128, 160, 3)
+    again = backend.generate([small_spec(steps=20, guidance=7.0, seed=9)])[0]
+    assert np.array_equal(again.frames, clip.frames)  # deterministic steps: the same seed, the same clip
+
+
+def test_a_bad_schedule_is_refused_clearly() -> None:
+    with pytest.raises(ValueError, match="descending"):
+        FixedScheduleScheduler(timesteps=[522, 757, 1000])
+    with pytest.raises(ValueError, match="1-1000"):
+        FixedScheduleScheduler(timesteps=[2000, 500])
+
+
+def test_a_distilled_variant_loads_its_weights_with_its_schedule_and_says_so(tiny_wan_dir: Path) -> None:
+    settings = EngineSettings(
+        backend="wan",
+        wan=WanSettings(model=str(tiny_wan_dir), device="cpu"),
+        variant_models={"fast": str(tiny_wan_dir)},
+        variant_timesteps={"fast": [1000, 500]},
+    )
+    build = backend_factory(settings)
+    fast, base = build("fast"), build("default")
+    assert isinstance(fast.pipeline.scheduler, FixedScheduleScheduler) and fast.fixed_steps == 2
+    assert "fewstep2" in fast.variant and "fewstep" not in base.variant
+    assert isinstance(base.pipeline.scheduler, UniPCMultistepScheduler)

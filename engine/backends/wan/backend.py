@@ -25,6 +25,7 @@ from reactclip.engine.backends.base import (
     check_batch,
 )
 from reactclip.engine.backends.wan.embeddings import PromptEmbeddingCache
+from reactclip.engine.backends.wan.fewstep import FixedScheduleScheduler
 from reactclip.engine.backends.wan.loading import load_pipeline, resolve_device
 from reactclip.engine.backends.wan.speedups import apply_speedups
 from reactclip.engine.clip import StageTimings
@@ -45,13 +46,18 @@ class WanBackend:
         variant: str,
         max_sequence_length: int = 226,
         prompt_cache_entries: int = 256,
+        timesteps: Sequence[int] | None = None,
     ) -> None:
+        """``timesteps``: a step-distilled model's fixed schedule (fewstep.py), guidance off."""
         self.pipeline = pipeline
         self.device = device
         self.name = name
         self.variant = variant
         self.max_sequence_length = max_sequence_length
         self.embeddings = PromptEmbeddingCache(prompt_cache_entries, max_sequence_length)
+        self.fixed_steps = len(timesteps) if timesteps else None
+        if timesteps:
+            pipeline.scheduler = FixedScheduleScheduler(timesteps=list(timesteps))
         pipeline.set_progress_bar_config(disable=True)
 
     @classmethod
@@ -60,13 +66,15 @@ class WanBackend:
         device = resolve_device(settings)
         pipeline = load_pipeline(settings, device)
         speedups = apply_speedups(pipeline, settings)
-        variant = "+".join([settings.model.rstrip("/").split("/")[-1], settings.scheduler, *speedups])
+        sampler = f"fewstep{len(settings.timesteps)}" if settings.timesteps else settings.scheduler
+        variant = "+".join([settings.model.rstrip("/").split("/")[-1], sampler, *speedups])
         return cls(
             pipeline,
             device,
             variant=variant,
             max_sequence_length=settings.max_sequence_length,
             prompt_cache_entries=settings.prompt_cache_entries,
+            timesteps=settings.timesteps,
         )
 
     def generate(
@@ -111,7 +119,8 @@ class WanBackend:
         pipe, first = self.pipeline, specs[0]
         timings = StageTimings()
         start = self._now()
-        guided = first.guidance > 1.0
+        steps = self.fixed_steps or first.steps
+        guided = first.guidance > 1.0 and self.fixed_steps is None  # distilled: no guidance
         texts = [spec.prompt for spec in specs] + ([spec.negative_prompt for spec in specs] if guided else [])
         embeds, timings.prompts_cached = self.embeddings.encode(texts, self._encode_texts, self.device)
         prompt_embeds, negative_embeds = embeds[: len(specs)], embeds[len(specs) :] if guided else None
@@ -124,11 +133,11 @@ class WanBackend:
         ) -> dict[str, Any]:
             last_step[0] = self._now()
             if on_progress is not None:
-                on_progress(StepProgress(stage="denoising", step=step + 1, total=first.steps))
-            if should_stop is not None and step + 1 < first.steps and should_stop():
+                on_progress(StepProgress(stage="denoising", step=step + 1, total=steps))
+            if should_stop is not None and step + 1 < steps and should_stop():
                 # Raised through the pipeline call: its own ``interrupt`` flag would skip the
                 # remaining steps but still run the VAE decode, the most expensive single stage.
-                raise Interrupted(step + 1, first.steps)
+                raise Interrupted(step + 1, steps)
             return {}
 
         generators = [torch.Generator(device="cpu").manual_seed(spec.seed) for spec in specs]
@@ -138,8 +147,8 @@ class WanBackend:
             height=first.model_height,
             width=first.model_width,
             num_frames=first.model_frames,
-            num_inference_steps=first.steps,
-            guidance_scale=first.guidance,
+            num_inference_steps=steps,
+            guidance_scale=first.guidance if guided else 1.0,
             generator=generators,
             output_type="np",
             callback_on_step_end=on_step_end,
