@@ -45,6 +45,7 @@ from transformers import UMT5Config, UMT5EncoderModel
 
 from reactclip.engine.backends.wan import WanBackend, build_tiny_wan_pipeline
 from reactclip.engine.backends.wan.loading import make_scheduler
+from reactclip.engine.backends.wan.memory import PLANS, WAN22_TI2V_5B, choose, estimate
 from reactclip.engine.backends.wan.speedups import apply_speedups
 from reactclip.engine.backends.wan.tiny import build_offline_tokenizer
 from reactclip.engine.settings import WanSettings
@@ -512,6 +513,35 @@ def print_meta_counts() -> int:
     return counts["transformer (WanTransformer3DModel)"]
 
 
+PLANS_SECTION = "## Wan memory plans (estimates)"
+CARDS_GIB = (16, 24, 48, 80)
+
+
+def plans_body() -> str:
+    """Each memory plan's estimated peak for the full workload (engine/backends/wan/memory.py, from
+    the parameter counts above), and the plan ``auto`` picks on a card of each size with all its
+    memory free. Estimates, not measurements: a GPU run of this bench measures the real peaks."""
+    spec = FULL.spec()
+    rows = [[plan, f"{estimate(plan, WAN22_TI2V_5B, spec) / 2**30:.1f} GiB"] for plan in PLANS]
+    picks = [[f"{gib} GB", *choose(gib * 10**9, WAN22_TI2V_5B, spec)] for gib in CARDS_GIB]
+    return "\n".join(
+        [
+            "",
+            "Command: `python bench/gpu_wan.py --meta --out docs/perf.md` (no GPU needed). Workload: "
+            f"{spec.width}x{spec.height}, {spec.frames} frames ({spec.model_frames} for the model), "
+            f"guidance {spec.guidance:g}, batch 1. Weights as loaded: text encoder "
+            f"{WAN22_TI2V_5B.text_encoder / 2**30:.1f} GiB (bf16), transformer "
+            f"{WAN22_TI2V_5B.transformer / 2**30:.1f} GiB (bf16), VAE {WAN22_TI2V_5B.vae / 2**30:.1f} GiB "
+            "(fp32). Activations are coarse constants (memory.py) until a GPU run measures each plan.",
+            "",
+            markdown_table(["plan (fastest first)", "estimated peak"], rows),
+            "",
+            markdown_table(["card", "auto picks", "why"], picks),
+            "",
+        ]
+    )
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -567,6 +597,7 @@ def main() -> None:
     if args.meta:
         full_ideal = ideal_seconds(print_meta_counts(), FULL.spec())
         print(f"compute-bound ideal on one H100 for the default workload: {full_ideal:.2f} s")
+        publish(PLANS_SECTION, plans_body(), args.out)
         return
 
     workload = TINY if args.tiny else FULL

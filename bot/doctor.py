@@ -44,6 +44,7 @@ def examine(settings: Settings) -> list[Finding]:
     return [
         gpu,
         backend,
+        _memory_plan(settings, gpu),
         *_weights(settings, backend),
         _ffmpeg(),
         _vosk(settings),
@@ -87,6 +88,29 @@ def _backend(settings: Settings, gpu: Finding) -> Finding:
     return Finding(
         "backend", "ok", f"{configured} (configured)", {"configured": configured, "backend": configured}
     )
+
+
+def _memory_plan(settings: Settings, gpu: Finding) -> Finding:
+    """The plan Wan would run under here (estimated from the full-size model, since the weights are
+    not loaded to ask), or, with no GPU, what a 24 GB card would get."""
+    from reactclip.engine.backends.wan.memory import WAN22_TI2V_5B, choose, estimate
+    from reactclip.engine.spec import GenerationSpec
+
+    spec, configured = GenerationSpec(prompt="reference"), settings.engine.wan.memory_plan
+    if not gpu.facts.get("cuda"):
+        plan, why = choose(24 * 2**30, WAN22_TI2V_5B, spec, margin=settings.engine.wan.memory_margin)
+        return Finding(
+            "memory plan", "ok", f"none without a GPU (a 24 GB card would get {plan}: {why})", {"plan": None}
+        )
+    if configured != "auto":
+        needed = estimate(configured, WAN22_TI2V_5B, spec)
+        fits = needed <= gpu.facts["free_bytes"]
+        summary = f"{configured} (configured) needs about {needed / 2**30:.1f} GiB"
+        return Finding(
+            "memory plan", "ok" if fits else "problem", summary, {"plan": configured, "bytes": needed}
+        )
+    plan, why = choose(gpu.facts["free_bytes"], WAN22_TI2V_5B, spec, margin=settings.engine.wan.memory_margin)
+    return Finding("memory plan", "ok", f"auto picks {plan}: {why}", {"plan": plan})
 
 
 def _weights(settings: Settings, backend: Finding) -> list[Finding]:

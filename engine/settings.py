@@ -34,6 +34,14 @@ class WanSettings(BaseModel):
         "auto", description="auto = CUDA or refuse; cpu only for debugging (minutes per clip)"
     )
     dtype: Literal["bfloat16", "float16"] = "bfloat16"
+    memory_plan: Literal["auto", "full", "text-encoder-offload", "model-offload", "group-offload"] = Field(
+        "auto",
+        description="Where the models live (backends/wan/memory.py); auto = the fastest that fits the "
+        "GPU's free memory, with memory_margin to spare",
+    )
+    memory_margin: float = Field(
+        0.1, ge=0, lt=1, description="The share of free GPU memory auto leaves unused"
+    )
     scheduler: Literal["unipc", "dpm"] = Field(
         "unipc", description="unipc = what the model ships; dpm = DPM-Solver++ multistep on flow sigmas"
     )

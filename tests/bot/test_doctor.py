@@ -31,6 +31,8 @@ def test_on_embedded_defaults_it_says_what_answers_and_how_fast(
         assert findings["backend"]["facts"]["backend"] == "sticker"
         assert "no CUDA GPU" in findings["backend"]["summary"]
         assert 0 < findings["speed"]["facts"]["seconds_per_clip"] < 30  # measured, one real clip
+        assert findings["memory plan"]["facts"] == {"plan": None}
+        assert "a 24 GB card would get" in findings["memory plan"]["summary"]
     assert findings["ffmpeg"]["level"] == "ok" and Path(findings["ffmpeg"]["facts"]["path"]).is_file()
     assert findings["redis"]["facts"] == {"used": False}
     assert findings["weights:default"]["facts"]["path"] is None  # no weights on these machines

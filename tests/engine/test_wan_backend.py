@@ -13,6 +13,15 @@ from reactclip.engine.backends import BackendError, StepProgress, auto_choice, c
 from reactclip.engine.backends.wan import WanBackend
 from reactclip.engine.backends.wan.fewstep import FixedScheduleScheduler
 from reactclip.engine.backends.wan.loading import find_local_weights, resolve_weights
+from reactclip.engine.backends.wan.memory import (
+    PLANS,
+    WAN22_TI2V_5B,
+    ModelBytes,
+    Plan,
+    choose,
+    estimate,
+    place,
+)
 from reactclip.engine.backends.wan.tiny import build_tiny_wan_pipeline
 from reactclip.engine.backends.wan.tiny import tiny_backend as fresh_tiny_backend
 from reactclip.engine.service import backend_factory
@@ -215,3 +224,41 @@ def test_a_distilled_variant_loads_its_weights_with_its_schedule_and_says_so(tin
     assert isinstance(fast.pipeline.scheduler, FixedScheduleScheduler) and fast.fixed_steps == 2
     assert "fewstep2" in fast.variant and "fewstep" not in base.variant
     assert isinstance(base.pipeline.scheduler, UniPCMultistepScheduler)
+
+
+@pytest.mark.parametrize("plan", PLANS)
+def test_every_memory_plan_renders_with_the_real_pipeline_code(plan: Plan) -> None:
+    pipe = build_tiny_wan_pipeline()
+    text_device = place(pipe, plan, torch.device("cpu"))
+    backend = WanBackend(pipe, torch.device("cpu"), variant=f"tiny+{plan}", text_device=text_device)
+    [clip] = backend.generate([small_spec(seed=2)])
+    assert clip.frames.shape == (8, 128, 160, 3)
+    if plan == "text-encoder-offload":
+        assert text_device.type == "cpu" and next(pipe.text_encoder.parameters()).device.type == "cpu"
+
+
+def test_plans_cost_less_memory_in_order_and_auto_takes_the_fastest_that_fits() -> None:
+    spec = GenerationSpec(prompt="reference")
+    estimates = [estimate(plan, WAN22_TI2V_5B, spec) for plan in PLANS]
+    assert estimates == sorted(estimates, reverse=True) and len(set(estimates)) == len(PLANS)
+    assert estimates[0] > WAN22_TI2V_5B.text_encoder + WAN22_TI2V_5B.transformer + WAN22_TI2V_5B.vae
+    assert estimate("full", WAN22_TI2V_5B, spec, batch=4) > estimates[0]
+    chosen = []
+    for free_gib in (80, 48, 24, 16, 12, 8):
+        plan, why = choose(free_gib * 2**30, WAN22_TI2V_5B, spec, margin=0.1)
+        budget = free_gib * 2**30 * 0.9
+        index = PLANS.index(plan)
+        assert estimates[index] <= budget, why  # it fits...
+        assert all(estimates[faster] > budget for faster in range(index)), why  # ...and nothing faster does
+        chosen.append(plan)
+    assert chosen[0] == "full" and chosen[-1] == "group-offload" and len(set(chosen)) == len(PLANS)
+    plan, why = choose(2**30, WAN22_TI2V_5B, spec)
+    assert plan == "group-offload" and why.startswith("even group-offload needs")
+
+
+def test_model_bytes_count_every_parameter_and_buffer_in_its_dtype() -> None:
+    pipe = build_tiny_wan_pipeline()
+    sizes = ModelBytes.of(pipe)
+    by_hand = sum(p.numel() * p.element_size() for p in pipe.transformer.parameters())
+    by_hand += sum(b.numel() * b.element_size() for b in pipe.transformer.buffers())
+    assert sizes.transformer == by_hand > 0 and sizes.text_encoder > 0 and sizes.vae > 0

@@ -7,6 +7,7 @@ so it is never shared between threads: concurrency comes from batching and from 
 from __future__ import annotations
 
 import gc
+import logging
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -27,11 +28,28 @@ from reactclip.engine.backends.base import (
 from reactclip.engine.backends.wan.embeddings import PromptEmbeddingCache
 from reactclip.engine.backends.wan.fewstep import FixedScheduleScheduler
 from reactclip.engine.backends.wan.loading import load_pipeline, resolve_device
+from reactclip.engine.backends.wan.memory import ModelBytes, Plan, choose, place
 from reactclip.engine.backends.wan.speedups import apply_speedups
 from reactclip.engine.clip import StageTimings
 from reactclip.engine.frames import fit_to_spec
 from reactclip.engine.settings import WanSettings
 from reactclip.engine.spec import GenerationSpec
+
+log = logging.getLogger(__name__)
+
+
+def memory_plan(pipeline: WanPipeline, settings: WanSettings, device: torch.device) -> Plan:
+    """The configured plan, or the one ``auto`` picks for this GPU's free memory (said in the log)."""
+    if settings.memory_plan != "auto":
+        return settings.memory_plan
+    if device.type != "cuda":
+        return "full"  # the CPU's memory is the machine's: nothing to offload to
+    free, _ = torch.cuda.mem_get_info(device)
+    plan, why = choose(
+        free, ModelBytes.of(pipeline), GenerationSpec(prompt="reference"), margin=settings.memory_margin
+    )
+    log.info("memory plan auto -> %s: %s", plan, why)
+    return plan
 
 
 class WanBackend:
@@ -47,13 +65,16 @@ class WanBackend:
         max_sequence_length: int = 226,
         prompt_cache_entries: int = 256,
         timesteps: Sequence[int] | None = None,
+        text_device: torch.device | None = None,
     ) -> None:
-        """``timesteps``: a step-distilled model's fixed schedule (fewstep.py), guidance off."""
+        """``timesteps``: a step-distilled model's fixed schedule (fewstep.py), guidance off.
+        ``text_device``: where prompts are encoded (the CPU under text-encoder offload)."""
         self.pipeline = pipeline
         self.device = device
         self.name = name
         self.variant = variant
         self.max_sequence_length = max_sequence_length
+        self.text_device = text_device or device
         self.embeddings = PromptEmbeddingCache(prompt_cache_entries, max_sequence_length)
         self.fixed_steps = len(timesteps) if timesteps else None
         if timesteps:
@@ -65,6 +86,8 @@ class WanBackend:
         """Check CUDA, find (or download) the weights, load them and apply the configured speed-ups."""
         device = resolve_device(settings)
         pipeline = load_pipeline(settings, device)
+        plan = memory_plan(pipeline, settings, device)
+        text_device = place(pipeline, plan, device)
         speedups = apply_speedups(pipeline, settings)
         sampler = f"fewstep{len(settings.timesteps)}" if settings.timesteps else settings.scheduler
         variant = "+".join([settings.model.rstrip("/").split("/")[-1], sampler, *speedups])
@@ -75,6 +98,7 @@ class WanBackend:
             max_sequence_length=settings.max_sequence_length,
             prompt_cache_entries=settings.prompt_cache_entries,
             timesteps=settings.timesteps,
+            text_device=text_device,
         )
 
     def generate(
@@ -163,9 +187,9 @@ class WanBackend:
             prompt=texts,
             do_classifier_free_guidance=False,
             max_sequence_length=self.max_sequence_length,
-            device=self.device,
+            device=self.text_device,
         )
-        return embeds
+        return embeds.to(self.device)
 
     def _now(self) -> float:
         """A timestamp after the GPU has finished what was queued, so stage times are real."""

@@ -94,4 +94,4 @@ def load_pipeline(settings: WanSettings, device: torch.device) -> WanPipeline:
             f"could not load Wan weights from {path}: {str(exc).splitlines()[0][:200]}"
         ) from exc
     pipe.scheduler = make_scheduler(pipe, settings)
-    return pipe.to(device)
+    return pipe  # still on the CPU: the memory plan places it (memory.py)
