@@ -18,6 +18,7 @@ from reactclip.engine.backends.wan.memory import (
     WAN22_TI2V_5B,
     ModelBytes,
     Plan,
+    activation_bytes,
     choose,
     estimate,
     place,
@@ -262,3 +263,27 @@ def test_model_bytes_count_every_parameter_and_buffer_in_its_dtype() -> None:
     by_hand = sum(p.numel() * p.element_size() for p in pipe.transformer.parameters())
     by_hand += sum(b.numel() * b.element_size() for b in pipe.transformer.buffers())
     assert sizes.transformer == by_hand > 0 and sizes.text_encoder > 0 and sizes.vae > 0
+
+
+def test_a_batch_bigger_than_the_free_memory_allows_runs_in_turns_with_the_same_frames() -> None:
+    spec = small_spec(seed=1)
+    per_clip = max(activation_bytes(spec, 1))
+    free = [int(per_clip * 2.5 / 0.9)]  # room for two clips' activations, after the margin
+    tight = WanBackend(
+        build_tiny_wan_pipeline(), torch.device("cpu"), variant="x", free_memory=lambda: free[0]
+    )
+    roomy = WanBackend(build_tiny_wan_pipeline(), torch.device("cpu"), variant="x")
+    batches: list[int] = []
+    tight.pipeline.transformer.register_forward_hook(
+        lambda module, args, kwargs, output: batches.append(kwargs["hidden_states"].shape[0]),
+        with_kwargs=True,
+    )
+    specs = [small_spec(seed=n, prompt=f"cat {n}") for n in range(5)]
+    assert tight.max_batch_for(spec) == 2 and roomy.max_batch_for(spec) > 5
+    in_turns = tight.generate(specs)
+    assert sorted(set(batches)) == [1, 2]  # turns of two, two and one clip; never five at once
+    together = roomy.generate(specs)
+    for a, b in zip(in_turns, together, strict=True):
+        assert np.abs(a.frames.astype(int) - b.frames.astype(int)).max() <= 1
+    free[0] = 0
+    assert tight.max_batch_for(spec) == 1  # always at least one: it may still fit, or fail as OOM

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -28,7 +29,7 @@ from reactclip.engine.backends.base import (
 from reactclip.engine.backends.wan.embeddings import PromptEmbeddingCache
 from reactclip.engine.backends.wan.fewstep import FixedScheduleScheduler
 from reactclip.engine.backends.wan.loading import load_pipeline, resolve_device
-from reactclip.engine.backends.wan.memory import ModelBytes, Plan, choose, place
+from reactclip.engine.backends.wan.memory import ModelBytes, Plan, activation_bytes, choose, place
 from reactclip.engine.backends.wan.speedups import apply_speedups
 from reactclip.engine.clip import StageTimings
 from reactclip.engine.frames import fit_to_spec
@@ -66,15 +67,23 @@ class WanBackend:
         prompt_cache_entries: int = 256,
         timesteps: Sequence[int] | None = None,
         text_device: torch.device | None = None,
+        free_memory: Callable[[], int] | None = None,
+        memory_margin: float = 0.1,
     ) -> None:
         """``timesteps``: a step-distilled model's fixed schedule (fewstep.py), guidance off.
-        ``text_device``: where prompts are encoded (the CPU under text-encoder offload)."""
+        ``text_device``: where prompts are encoded (the CPU under text-encoder offload).
+        ``free_memory``: the GPU's free bytes now (default: CUDA's own count; none on the CPU), so
+        that a batch never holds more clips than the activations of what is free allow."""
         self.pipeline = pipeline
         self.device = device
         self.name = name
         self.variant = variant
         self.max_sequence_length = max_sequence_length
         self.text_device = text_device or device
+        self._free_memory = free_memory or (
+            (lambda: torch.cuda.mem_get_info(device)[0]) if device.type == "cuda" else None
+        )
+        self.memory_margin = memory_margin
         self.embeddings = PromptEmbeddingCache(prompt_cache_entries, max_sequence_length)
         self.fixed_steps = len(timesteps) if timesteps else None
         if timesteps:
@@ -99,6 +108,7 @@ class WanBackend:
             prompt_cache_entries=settings.prompt_cache_entries,
             timesteps=settings.timesteps,
             text_device=text_device,
+            memory_margin=settings.memory_margin,
         )
 
     def generate(
@@ -111,6 +121,13 @@ class WanBackend:
         Interrupted without decoding. A diffusers call cannot be resumed mid-schedule (the scheduler's
         state lives in the call), so a stopped batch is run again from the first step."""
         check_batch(specs)
+        fits = self.max_batch_for(specs[0])
+        if len(specs) > fits:  # what the executor batched does not fit beside the weights: in turns
+            return [
+                frames
+                for start in range(0, len(specs), fits)
+                for frames in self.generate(specs[start : start + fits], on_progress, should_stop)
+            ]
         cuda = self.device.type == "cuda"
         if cuda:
             torch.cuda.reset_peak_memory_stats(self.device)
@@ -131,6 +148,14 @@ class WanBackend:
             RenderedFrames(frames=fit_to_spec(video, spec), timings=timings, peak_gpu_memory_bytes=peak)
             for video, spec in zip(videos, specs, strict=True)
         ]
+
+    def max_batch_for(self, spec: GenerationSpec) -> int:
+        """The most clips like ``spec`` whose estimated activations (memory.py) fit the memory free
+        now, less the margin; at least one, and no limit where nothing reports free memory."""
+        if self._free_memory is None:
+            return sys.maxsize
+        per_clip = max(activation_bytes(spec, 1))
+        return max(1, int(self._free_memory() * (1 - self.memory_margin)) // per_clip)
 
     def _run(
         self,
