@@ -1,11 +1,12 @@
 """Seconds per clip for Wan2.2-TI2V-5B on one GPU, through reactclip's own WanBackend, and what
-each optional speed-up in engine/backends/wan/speedups.py buys.
+each optional speed-up in engine/backends/wan/speedups.py buys, and each memory plan, the
+text-embedding cache and a distilled few-step schedule cost or save.
 
 Workload: 832x480, 16 frames (17 model frames), 25 steps, guidance 7.0 (classifier-free guidance,
 so two transformer passes per step). Each row reports the median seconds per clip split into text
 encoding, denoising and VAE decoding, the peak GPU memory, and the ratio against the baseline row.
 Every row starts from the baseline pipeline: its speed-up is applied, measured, and undone before
-the next row; torch.compile cannot be undone, so the compiled row always runs last.
+the next row; torch.compile and group offloading cannot be undone, so they run last.
 
 Without ``--model`` the weights are random (built on the GPU from the configs below): the timing of
 every row but the cache hooks is the same as with the real weights, since the same kernels run on
@@ -44,8 +45,9 @@ from diffusers import (
 from transformers import UMT5Config, UMT5EncoderModel
 
 from reactclip.engine.backends.wan import WanBackend, build_tiny_wan_pipeline
+from reactclip.engine.backends.wan.fewstep import DEFAULT_TIMESTEPS, FixedScheduleScheduler
 from reactclip.engine.backends.wan.loading import make_scheduler
-from reactclip.engine.backends.wan.memory import PLANS, WAN22_TI2V_5B, choose, estimate
+from reactclip.engine.backends.wan.memory import PLANS, WAN22_TI2V_5B, Plan, choose, estimate, place
 from reactclip.engine.backends.wan.speedups import apply_speedups
 from reactclip.engine.backends.wan.tiny import build_offline_tokenizer
 from reactclip.engine.settings import WanSettings
@@ -170,6 +172,12 @@ class Variant:
     spec_changes: dict[str, Any] = field(default_factory=dict)
     fast_target: bool = False
     """Judged against the 1 s target (cache hooks, few-step schedules) instead of 2.5 s."""
+    plan: Plan | None = None
+    """A memory plan other than full (memory.py's ``place``)."""
+    prompt_cache: bool = False
+    """The text-embedding cache on (every other row runs without it, so text encoding is timed)."""
+    timesteps: tuple[int, ...] | None = None
+    """A step-distilled schedule through the product's sampler (fewstep.py)."""
 
 
 VARIANTS: tuple[Variant, ...] = (
@@ -199,19 +207,29 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("attn-_native_flash", "attention backend _native_flash", {"attention_backend": "_native_flash"}),
     Variant("dpm", "DPM-Solver++ (2M) on flow sigmas instead of UniPC", scheduler="dpm"),
     Variant(
-        "few-step-4",
-        "4 steps without guidance: the cost of a distilled few-step variant (these weights give poor pixels)",
-        spec_changes={"steps": 4, "guidance": 1.0},
+        "few-step-3",
+        "FastWan's 3-step schedule (1000, 757, 522) without guidance through the product's sampler: "
+        "the cost of a distilled variant (these weights give poor pixels)",
+        timesteps=DEFAULT_TIMESTEPS,
         fast_target=True,
     ),
+    Variant("prompt-cache-hit", "the prompt and negative prompt from the embedding cache", prompt_cache=True),
+    Variant("plan-text-encoder-offload", "memory plan: UMT5 on the CPU", plan="text-encoder-offload"),
+    Variant("plan-model-offload", "memory plan: diffusers' model CPU offload", plan="model-offload"),
     Variant(
         "compiled",
-        "torch.compile of the repeated blocks (fullgraph); runs last, it cannot be undone",
+        "torch.compile of the repeated blocks (fullgraph); it cannot be undone, so it runs next to last",
         {"compile_blocks": True},
+    ),
+    Variant(
+        "plan-group-offload",
+        "memory plan: diffusers' group offloading (block level); it cannot be undone, so it runs last",
+        plan="group-offload",
     ),
 )
 VARIANT_NAMES = tuple(v.name for v in VARIANTS)
 NEEDS_MAG_RATIOS = "magcache-0.06"
+PROMPT_CACHE_ENTRIES = 256
 
 
 @dataclass
@@ -297,7 +315,15 @@ def load_backend(args: argparse.Namespace) -> tuple[WanBackend, str]:
 # --- applying and undoing a row's change ----------------------------------------------------------
 
 
-def apply_variant(pipe: WanPipeline, variant: Variant, mag_ratios: list[float] | None) -> None:
+def apply_variant(backend: WanBackend, variant: Variant, mag_ratios: list[float] | None) -> None:
+    pipe = backend.pipeline
+    if variant.plan is not None:
+        backend.text_device = place(pipe, variant.plan, backend.device)
+    if variant.prompt_cache:
+        backend.embeddings.max_entries = PROMPT_CACHE_ENTRIES
+    if variant.timesteps is not None:
+        pipe.scheduler = FixedScheduleScheduler(timesteps=list(variant.timesteps))
+        backend.fixed_steps = len(variant.timesteps)
     if variant.settings:
         settings = dict(variant.settings)
         if settings.get("cache_hook") == "mag":
@@ -307,8 +333,17 @@ def apply_variant(pipe: WanPipeline, variant: Variant, mag_ratios: list[float] |
         pipe.scheduler = make_scheduler(pipe, WanSettings(scheduler=variant.scheduler))
 
 
-def reset_variant(pipe: WanPipeline, variant: Variant, baseline_scheduler: Any) -> None:
+def reset_variant(backend: WanBackend, variant: Variant, baseline_scheduler: Any) -> None:
     """Undo whatever ``apply_variant`` did (or half did, when it failed)."""
+    pipe = backend.pipeline
+    if variant.plan == "model-offload":
+        pipe.remove_all_hooks()
+    if variant.plan is not None:
+        pipe.to(backend.device)
+        backend.text_device = backend.device
+    backend.embeddings.max_entries = 0
+    backend.embeddings.clear()
+    backend.fixed_steps = None
     transformer = pipe.transformer
     if transformer.is_cache_enabled:
         transformer.disable_cache()
@@ -332,13 +367,13 @@ def run_row(
     mag_ratios: list[float] | None,
 ) -> RowResult:
     result = RowResult(variant)
-    pipe = backend.pipeline
-    baseline_scheduler = pipe.scheduler
+    baseline_scheduler = backend.pipeline.scheduler
     spec = workload.spec(**variant.spec_changes)
-    # The first call after compiling pays for the compilation; it must never be a timed run.
-    warmup = max(warmup, 1) if variant.settings.get("compile_blocks") else warmup
+    # The first call after compiling pays for the compilation, and the first with the embedding cache
+    # fills it; neither may be a timed run.
+    warmup = max(warmup, 1) if variant.settings.get("compile_blocks") or variant.prompt_cache else warmup
     try:
-        apply_variant(pipe, variant, mag_ratios)
+        apply_variant(backend, variant, mag_ratios)
         for i in range(warmup):
             start = time.perf_counter()
             backend.generate([spec])
@@ -357,8 +392,8 @@ def run_row(
         reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
         result.skipped = f"{type(exc).__name__}: {reason}"
     finally:
-        if not variant.settings.get("compile_blocks"):
-            reset_variant(pipe, variant, baseline_scheduler)
+        if not variant.settings.get("compile_blocks") and variant.plan != "group-offload":
+            reset_variant(backend, variant, baseline_scheduler)
     return result
 
 
@@ -605,6 +640,7 @@ def main() -> None:
         workload = Workload(workload.width, workload.height, workload.frames, args.steps, workload.guidance)
     machine = f"{gpu_line()}; host {machine_description()}" if not args.tiny else machine_description()
     backend, weights = load_backend(args)
+    backend.embeddings.max_entries = 0  # every row times text encoding; one row times the cache
     transformer_params = count_parameters(backend.pipeline.transformer)
     ideal = None if args.tiny else ideal_seconds(transformer_params, workload.spec())
     ideal_text = "n/a for the tiny model" if ideal is None else f"{ideal:.2f} s"

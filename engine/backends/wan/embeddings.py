@@ -29,6 +29,9 @@ class PromptEmbeddingCache:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def clear(self) -> None:
+        self._entries.clear()
+
     def encode(
         self, texts: Sequence[str], encoder: Encoder, device: torch.device
     ) -> tuple[torch.Tensor, int]:
