@@ -20,7 +20,7 @@ import typer
 
 from reactclip.bot import doctor, serving
 from reactclip.bot.ab_report import ab
-from reactclip.bot.cli_options import backend_name, quality_name
+from reactclip.bot.cli_options import MemoryPlanOption, backend_name, quality_name
 from reactclip.bot.errors import UserInputError, reported
 from reactclip.bot.logs import LogFormat, configure_logging
 from reactclip.bot.model_downloads import models
@@ -122,6 +122,7 @@ def generate(
     style: StyleOption = None,
     mood: Annotated[str | None, typer.Option(help="Override the mood read from the text")] = None,
     model: Annotated[str | None, typer.Option(help="Wan weights: a local folder or a hub id")] = None,
+    memory_plan: MemoryPlanOption = None,
     raw_prompt: RawPromptOption = False,
     nsfw_channel: NsfwOption = False,
     quality: Annotated[
@@ -144,6 +145,8 @@ def generate(
             settings.engine.backend = backend_name(backend)
         if model is not None:
             settings.engine.wan.model = model
+        if memory_plan is not None:
+            settings.engine.wan.memory_plan = memory_plan
         options = _options(
             settings,
             style=style,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, cast, get_args
 import typer
 
 from reactclip.bot.errors import UserInputError
-from reactclip.engine.settings import BackendName
+from reactclip.engine.settings import BackendName, MemoryPlanSetting
 
 if TYPE_CHECKING:
     from reactclip.bot.request import Quality
@@ -18,6 +18,15 @@ MetricsPortOption = Annotated[
     int | None,
     typer.Option(
         min=0, max=65535, help="Serve /metrics, /health and /ready here; 0 turns them off (default: settings)"
+    ),
+]
+
+
+MemoryPlanOption = Annotated[
+    MemoryPlanSetting | None,
+    typer.Option(
+        help="Where Wan's models live: auto (the fastest that fits), full, text-encoder-offload, "
+        "model-offload or group-offload (default: settings)"
     ),
 ]
 

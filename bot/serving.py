@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from reactclip.bot.cli_options import MetricsPortOption, backend_name
+from reactclip.bot.cli_options import MemoryPlanOption, MetricsPortOption, backend_name
 from reactclip.bot.errors import reported
 from reactclip.bot.settings import Settings
 
@@ -27,6 +27,7 @@ def worker(
         int, typer.Option(min=1, help="Jobs taken at once; compatible ones share one GPU call")
     ] = 1,
     metrics_port: MetricsPortOption = None,
+    memory_plan: MemoryPlanOption = None,
 ) -> None:
     """Serve the distributed queue: render clips for any number of bot processes (one GPU call at a
     time). Clips go into the shared Redis cache when REACTCLIP_ENGINE__CACHE__STORE=redis."""
@@ -34,6 +35,8 @@ def worker(
         if backend is not None:
             backend_name(backend)
         settings = Settings()
+        if memory_plan is not None:
+            settings.engine.wan.memory_plan = memory_plan
         from reactclip.bot.monitoring import worker_monitoring
         from reactclip.bot.service import frame_hooks
         from reactclip.engine.executor.distributed import run_worker

@@ -19,6 +19,8 @@ DEFAULT_WAN_MODEL = "Wan-AI/Wan2.2-TI2V-5B-Diffusers"
 
 BackendName = Literal["auto", "wan", "tiny", "sticker", "cost-model"]
 CacheHook = Literal["none", "first_block", "mag", "taylorseer"]
+MemoryPlanSetting = Literal["auto", "full", "text-encoder-offload", "model-offload", "group-offload"]
+"""backends/wan/memory.py's plans, or auto."""
 
 
 class WanSettings(BaseModel):
@@ -34,7 +36,7 @@ class WanSettings(BaseModel):
         "auto", description="auto = CUDA or refuse; cpu only for debugging (minutes per clip)"
     )
     dtype: Literal["bfloat16", "float16"] = "bfloat16"
-    memory_plan: Literal["auto", "full", "text-encoder-offload", "model-offload", "group-offload"] = Field(
+    memory_plan: MemoryPlanSetting = Field(
         "auto",
         description="Where the models live (backends/wan/memory.py); auto = the fastest that fits the "
         "GPU's free memory, with memory_margin to spare",

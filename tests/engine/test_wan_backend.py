@@ -287,3 +287,13 @@ def test_a_batch_bigger_than_the_free_memory_allows_runs_in_turns_with_the_same_
         assert np.abs(a.frames.astype(int) - b.frames.astype(int)).max() <= 1
     free[0] = 0
     assert tight.max_batch_for(spec) == 1  # always at least one: it may still fit, or fail as OOM
+
+
+def test_the_memory_plan_setting_reaches_the_loaded_pipeline(tiny_wan_dir: Path) -> None:
+    offloaded = WanBackend.from_settings(
+        WanSettings(model=str(tiny_wan_dir), device="cpu", memory_plan="model-offload")
+    )
+    assert offloaded.pipeline._all_hooks  # diffusers' model CPU offload hooks are in place
+    assert offloaded.generate([small_spec()])[0].frames.shape == (8, 128, 160, 3)
+    auto = WanBackend.from_settings(WanSettings(model=str(tiny_wan_dir), device="cpu"))
+    assert not getattr(auto.pipeline, "_all_hooks", [])  # on the CPU, auto keeps everything in place
